@@ -26,11 +26,12 @@ export function registerGanCommands(program: Command): void {
     .option('--resume', 'continue the run in --out where it stopped (same data, GAN, settings and seed)')
     .addHelpText('after', `\nHyperparameters for --set (Table 1 of the paper):\n${SET_HELP}\n\nExample:\n  medsyn train --data prepared/acdc --gan wgan-gp --kimg 20 --out runs/acdc-wgangp --set d.filters=64 --set diffAugment=color,translation`)
     .action(async (opts: { data: string; out: string; gan?: GanVariantId; kimg: number; seed: number; set: string[]; checkpointKimg: number; snapshotKimg: number; resume?: boolean }) => {
-      await initEngine();
-      const data = loadPrepared(opts.data);
+      // Config first (cheap, and the likeliest mistake), then data, then the engine.
       // On --resume without --gan, the run's own resolved config and seed are reused.
       const previous = opts.resume && !opts.gan ? readRunInfo(opts.out) : null;
       const gan = previous ? previous.gan : resolveGanConfig(opts.gan ?? 'dcgan', parseSetOverrides(opts.set));
+      const data = loadPrepared(opts.data);
+      await initEngine();
       const summary = await trainGan({
         data, gan, kimg: opts.kimg, outDir: opts.out, seed: previous ? previous.seed : opts.seed, resume: opts.resume ?? false,
         checkpointKimg: opts.checkpointKimg, snapshotKimg: opts.snapshotKimg, log: (line) => console.error(line), commandLine: process.argv,

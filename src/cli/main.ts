@@ -8,6 +8,7 @@ import { registerDataCommands } from './data.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGanCommands } from './gan.js';
 import { registerSegmentCommand } from './segment.js';
+import { registerMetricsCommand } from './metrics.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerGanCommands(program);
   registerSegmentCommand(program);
+  registerMetricsCommand(program);
   registerDemoCommand(program);
   return program;
 }
