@@ -16,7 +16,7 @@ import type { SliceSplit } from '../data/prepared.js';
 import { classicAugment, CLASSIC_AUGMENT_DEFAULTS, MASK_ABSENT, MASK_PRESENT } from '../gan/augment.js';
 import { createUNet, saveUNet, type UNet } from '../models/unet.js';
 import { NORM_KINDS, type NormKind } from '../models/layers/index.js';
-import { Adam } from '../training/optimizer.js';
+import { Adam } from '../core/adam.js';
 import { DEFAULT_DICE_OPTIONS, evaluateSplit, type DiceOptions, type ScoreAggregate, type SplitScores } from './dice.js';
 import { segmentationLoss, type SegmentationLossOptions } from './losses.js';
 import type { SegmentationSet } from './regimes.js';

@@ -19,7 +19,7 @@ import type { RngState } from '../core/rng.js';
 import { decodeSafetensors, saveSafetensors, tensor, type NamedTensor, type TypedArray } from '../core/safetensors.js';
 import type { Network } from '../models/network.js';
 import type { BatchPosition } from './batches.js';
-import type { Adam } from './optimizer.js';
+import type { Adam } from '../core/adam.js';
 
 export const CHECKPOINT_FORMAT = 'medsyn-checkpoint/1';
 /** The checkpoint a run resumes from, overwritten at every checkpoint. */

@@ -32,7 +32,7 @@ import { parseGanConfig, type ResolvedGanConfig } from '../gan/config.js';
 import { buildObjective, type GanObjective, type LossBreakdown } from '../gan/objective.js';
 import { classicAugment, type ChannelLayout } from '../gan/augment.js';
 import { BatchStream, latentsForSeeds, normalLatents } from './batches.js';
-import { Adam, type AdamOptions } from './optimizer.js';
+import { Adam, type AdamOptions } from '../core/adam.js';
 import { ParameterEma, emaBeta } from './ema.js';
 import {
   CHECKPOINT_FORMAT, LATEST_CHECKPOINT, SNAPSHOT_GROUPS, networkVariables, optimizerVariables, readCheckpoint, restoreVariables,

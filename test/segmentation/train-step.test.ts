@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/core/engine.js';
 import { Rng } from '../../src/core/rng.js';
 import { createUNet } from '../../src/models/unet.js';
-import { Adam } from '../../src/training/optimizer.js';
+import { Adam } from '../../src/core/adam.js';
 import { EarlyStopping, gatherBatch, resolveSegTrainConfig, segmentationStep } from '../../src/segmentation/train.js';
 import { discSplit } from './discs.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf, initEngine } from '../../src/core/engine.js';
-import { Adam } from '../../src/training/optimizer.js';
+import { Adam } from '../../src/core/adam.js';
 import {
   kimgLabel, loadCheckpoint, networkVariables, optimizerVariables, readCheckpoint, saveCheckpoint, snapshotFileName, type CheckpointState,
 } from '../../src/training/checkpoint.js';

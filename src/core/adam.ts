@@ -11,7 +11,7 @@
  * tf.train.adam keeps its moments in anonymous variables and its step count in a closure, which cannot be saved and
  * restored exactly; this small class can (`moments()` for the tensors, `step` for the count).
  */
-import { tf } from '../core/engine.js';
+import { tf } from './engine.js';
 
 /** Adam hyper-parameters. Defaults are PyTorch's, not the GAN papers' (those come from the resolved GAN config). */
 export interface AdamOptions {
@@ -55,13 +55,16 @@ export class Adam {
     for (const [k, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
       if (!(b >= 0 && b < 1)) throw new Error(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
-    for (const [name, p] of params) {
-      this.byVariableName.set(p.name, name);
-      this.slots.set(name, {
-        m: tf.variable(tf.zerosLike(p), false, undefined, p.dtype),
-        v: tf.variable(tf.zerosLike(p), false, undefined, p.dtype),
-      });
-    }
+    // tidy: the zero tensors the moment variables start from are released; the variables themselves are kept.
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        this.byVariableName.set(p.name, name);
+        this.slots.set(name, {
+          m: tf.variable(tf.zerosLike(p), false, undefined, p.dtype),
+          v: tf.variable(tf.zerosLike(p), false, undefined, p.dtype),
+        });
+      }
+    });
   }
 
   /** The updated variables as a list, in parameter order: what to pass to `tf.variableGrads(f, varList)`. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, initEngine } from '../../src/core/engine.js';
-import { Adam } from '../../src/training/optimizer.js';
+import { Adam } from '../../src/core/adam.js';
 
 await initEngine({ backend: 'cpu' });
 
@@ -53,4 +53,14 @@ test('Adam applies tf.variableGrads results for its own variables only', () => {
   assert.throws(() => adam.applyGradients({ [b.name]: tf.tensor1d([1]) }), /does not update/);
   adam.dispose();
   tf.dispose([a, b]);
+});
+
+test('creating and disposing Adam leaves no tensor behind', () => {
+  const p = tf.variable(tf.zeros([3, 2]), true, 'adam-test-leak');
+  const before = tf.memory().numTensors;
+  const adam = new Adam(new Map([['w', p]]), { learningRate: 0.1 });
+  assert.equal(tf.memory().numTensors, before + 2, 'exactly the two moment variables');
+  adam.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  p.dispose();
 });
