@@ -12,7 +12,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { DataError, MedsynError } from '../core/errors.js';
 import { configHash } from '../core/hash.js';
 import { removeStaleTemps, replaceDirAtomic, writeJsonAtomic } from '../core/atomic.js';
@@ -22,7 +21,7 @@ import { saveSafetensors, tensor } from '../core/safetensors.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 import type { Geometry, IntensityVolume, LabelVolume } from './volume.js';
 import type { CaseEntry, DatasetSource } from './readers/types.js';
-import { SPLITS, type PreparedManifest, type SliceInfo, type SplitName } from './prepared.js';
+import { SPLITS, type PreparedManifest, type SliceArrays, type SliceInfo, type SplitName } from './prepared.js';
 import { resolvePrepareConfig, type PrepareConfig, type SplitFractions } from './preprocess/config.js';
 import { normaliseIntensity } from './preprocess/intensity.js';
 import { imageSlice, labelSlice, planeSize, planeSpacing, sliceCount, slicingAxis, type Axis } from './preprocess/slices.js';
@@ -30,6 +29,9 @@ import { resampledSize, resampleImage, resampleLabels } from './preprocess/resam
 import { contentRegion, cropSquare, cropSquareLabels, labelRegion, planFov, type Region, type SquareFov } from './preprocess/fov.js';
 import { resizeImage, resizeLabels } from './preprocess/resize.js';
 import { loadPrepared } from './load.js';
+import { headerGeometry } from './io/headers.js';
+
+export { fastHeaderGeometry, headerGeometry } from './io/headers.js';
 
 export const PREPARED_FORMAT = 'medsyn-prepared/1' as const;
 /** Bumped whenever the preprocessing code changes its output: part of the cache key. */
@@ -38,18 +40,11 @@ export const PREPROCESS_VERSION = 1;
 // ---------------------------------------------------------------------------------------------------------------
 // One case
 
-/** The prepared slices of one case. */
-export interface PreparedCase {
+/** The prepared slices of one case (`count` = slices kept). */
+export interface PreparedCase extends SliceArrays {
   readonly axis: Axis;
   /** Slices along the axis in the source volume. */
   readonly sourceSlices: number;
-  /** Slices kept. */
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly images: Float32Array; // [S, H, W, C] in [−1, 1]
-  readonly labels: Uint8Array; // [S, H, W]
   /** Source slice index of each kept slice. */
   readonly sliceIndex: readonly number[];
   /** Foreground pixels of each kept slice. */
@@ -290,88 +285,6 @@ export interface CaseIO {
   load(source: DatasetSource, entry: CaseEntry): Promise<{ image: IntensityVolume; label: LabelVolume }>;
   /** Size and spacing of a case's image without (if possible) reading its pixels: for the median spacing. */
   geometry(source: DatasetSource, entry: CaseEntry): Promise<Pick<Geometry, 'size' | 'spacing'>>;
-}
-
-/**
- * Size and spacing from a NIfTI-1/2 (.nii, .nii.gz) or MetaImage (.mha, .mhd) header, reading only the file's
- * first bytes; undefined when the file is another format or the header does not parse (then ITK reads it).
- */
-export function fastHeaderGeometry(file: string): Pick<Geometry, 'size' | 'spacing'> | undefined {
-  const lower = file.toLowerCase();
-  const head = (n: number): Buffer => {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(n);
-      return buf.subarray(0, fs.readSync(fd, buf, 0, n, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  try {
-    if (lower.endsWith('.nii') || lower.endsWith('.nii.gz')) {
-      let buf = head(lower.endsWith('.gz') ? 8192 : 544);
-      if (lower.endsWith('.gz')) buf = zlib.gunzipSync(buf, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-      if (buf.length < 348) return undefined;
-      for (const le of [true, false]) {
-        const int32 = le ? buf.readInt32LE(0) : buf.readInt32BE(0);
-        if (int32 === 348) {
-          const dim = (i: number): number => (le ? buf.readInt16LE(40 + 2 * i) : buf.readInt16BE(40 + 2 * i));
-          const pix = (i: number): number => (le ? buf.readFloatLE(76 + 4 * i) : buf.readFloatBE(76 + 4 * i));
-          return niftiGeometry(dim, pix);
-        }
-        if (int32 === 540 && buf.length >= 540) {
-          const dim = (i: number): number => Number(le ? buf.readBigInt64LE(16 + 8 * i) : buf.readBigInt64BE(16 + 8 * i));
-          const pix = (i: number): number => (le ? buf.readDoubleLE(104 + 8 * i) : buf.readDoubleBE(104 + 8 * i));
-          return niftiGeometry(dim, pix);
-        }
-      }
-      return undefined;
-    }
-    if (lower.endsWith('.mha') || lower.endsWith('.mhd')) {
-      const text = head(8192).toString('latin1');
-      const field = (name: string): number[] | undefined => {
-        const m = new RegExp(`^\\s*${name}\\s*=\\s*([^\\r\\n]*)`, 'mi').exec(text);
-        return m ? m[1]!.trim().split(/\s+/).map(Number) : undefined;
-      };
-      const dims = field('DimSize');
-      const spacing = field('ElementSpacing') ?? field('ElementSize');
-      if (!dims || !spacing || dims.length < 2 || dims.length > 3 || spacing.length !== dims.length) return undefined;
-      if (![...dims, ...spacing].every((v) => Number.isFinite(v) && v > 0)) return undefined;
-      return { size: [dims[0]!, dims[1]!, dims[2] ?? 1], spacing: [spacing[0]!, spacing[1]!, spacing[2] ?? 1] };
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-function niftiGeometry(dim: (i: number) => number, pix: (i: number) => number): Pick<Geometry, 'size' | 'spacing'> | undefined {
-  const nd = dim(0);
-  if (!(nd >= 2 && nd <= 7)) return undefined;
-  const size = [1, 2, 3].map((i) => (i <= nd ? dim(i) : 1)) as [number, number, number];
-  const spacing = [1, 2, 3].map((i) => (i <= nd ? Math.abs(pix(i)) || 1 : 1)) as [number, number, number];
-  if (!size.every((v) => Number.isInteger(v) && v > 0)) return undefined;
-  return { size, spacing };
-}
-
-/** Size and spacing of an image file: its header alone where medsyn can parse it, else ITK's information read. */
-export async function headerGeometry(file: string): Promise<Pick<Geometry, 'size' | 'spacing'>> {
-  const fast = fastHeaderGeometry(file);
-  if (fast) return fast;
-  const { readImageNode } = await import('@itk-wasm/image-io');
-  const exitCode = process.exitCode;
-  try {
-    const image = await readImageNode(file, { informationOnly: true });
-    const d = image.imageType.dimension;
-    const size = [0, 1, 2].map((i) => (i < d ? Number(image.size[i]) : 1)) as [number, number, number];
-    const spacing = [0, 1, 2].map((i) => (i < d ? Number(image.spacing[i]) : 1)) as [number, number, number];
-    return { size, spacing };
-  } catch (err) {
-    const first = String(err).split('\n')[0]!.replace(/^Error:\s*/, '');
-    throw new DataError(file, `cannot read its image header (${first})`, 'the file is corrupt or truncated: copy it again from the dataset archive');
-  } finally {
-    process.exitCode = exitCode; // ITK-wasm's failed reads set process.exitCode = 1 (Emscripten's exit)
-  }
 }
 
 export const DEFAULT_CASE_IO: CaseIO = {

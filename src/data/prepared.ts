@@ -34,8 +34,8 @@ export interface PreparedManifest {
   readonly medsynVersion: string;
 }
 
-export interface SliceSplit {
-  readonly name: SplitName;
+/** 2D slices with their label maps: what every stage after preparation passes around. */
+export interface SliceArrays {
   readonly count: number;
   readonly height: number;
   readonly width: number;
@@ -44,6 +44,10 @@ export interface SliceSplit {
   readonly images: Float32Array;
   /** [N, H, W] class indices. */
   readonly labels: Uint8Array;
+}
+
+export interface SliceSplit extends SliceArrays {
+  readonly name: SplitName;
   readonly info: readonly SliceInfo[];
 }
 

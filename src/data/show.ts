@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../core/atomic.js';
 import { DataError } from '../core/errors.js';
-import type { PreparedDataset, SliceSplit, SplitName } from './prepared.js';
+import type { PreparedDataset, SliceArrays, SliceSplit, SplitName } from './prepared.js';
 
 export const PALETTE: readonly (readonly [number, number, number])[] = [
   [255, 0, 0],
@@ -29,14 +29,7 @@ export function classColour(k: number): readonly [number, number, number] {
 }
 
 /** Slices to draw, without a prepared folder (e.g. generated samples). */
-export interface OverlaySlices {
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly images: Float32Array; // [N, H, W, C] in [−1, 1]
-  readonly labels: Uint8Array; // [N, H, W]
-}
+export type OverlaySlices = SliceArrays;
 
 export interface OverlayGridOptions {
   /** Output PNG (default grid.png). */

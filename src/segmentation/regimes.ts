@@ -15,6 +15,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ConfigError, DataError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
+import type { SliceArrays } from '../data/prepared.js';
 
 export interface RegimeSpec {
   readonly description: string;
@@ -59,16 +60,7 @@ export function parseRegime(text: string): RegimeChoice {
 }
 
 /** Images and label maps to train on: a SliceSplit, a samples folder, or a concatenation. */
-export interface SegmentationSet {
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  /** [N, H, W, C] in [−1, 1]. */
-  readonly images: Float32Array;
-  /** [N, H, W] class indices. */
-  readonly labels: Uint8Array;
-}
+export type SegmentationSet = SliceArrays;
 
 export interface SampleFolder extends SegmentationSet {
   readonly dir: string;

@@ -68,6 +68,17 @@ test('phantoms → prepare (all three datasets) → show, then a GAN run → sam
   assert.equal(result.counts.train_synthetic, 6);
 });
 
+test('an nnU-Net raw dataset written by nibabel prepares through the CLI, labels intact', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/Dataset901_Tiny');
+  const out = path.join(work, 'prepared-nnunet');
+  const line = ok('data', 'prepare', '--dataset', 'nnunet', '--root', root, '--out', out, '--size', '16', '--keep-empty');
+  assert.match(line, /^prepared: /);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.dataset, 'nnunet');
+  assert.equal(manifest.classNames.length, 3);
+  ok('data', 'show', '--data', out, '--out', path.join(work, 'nnunet.png'), '--n', '4');
+});
+
 test('bad input: exit code 1 and a message that names the path', () => {
   const missing = path.join(work, 'no-such-dataset');
   const r = medsyn('data', 'prepare', '--dataset', 'acdc', '--root', missing, '--out', path.join(work, 'x'));

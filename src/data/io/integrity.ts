@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DataError } from '../../core/errors.js';
+import { headOf, metaImageHeader, niftiHeader } from './headers.js';
 
 const RECOPY = 'the file is truncated or corrupt: copy it again from the dataset archive (and compare its checksum)';
 
@@ -21,16 +22,6 @@ export function checkIntegrity(file: string): void {
   else if (lower.endsWith('.png')) checkPng(file, fs.readFileSync(file));
 }
 
-function headOf(file: string, bytes: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    return buf.subarray(0, fs.readSync(fd, buf, 0, bytes, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** The whole decompressed stream; a file without the gzip magic (1f 8b) is returned as it is. */
 function gunzip(file: string): Buffer {
   const bytes = fs.readFileSync(file);
@@ -42,19 +33,15 @@ function gunzip(file: string): Buffer {
   }
 }
 
-/**
- * NIfTI-1 (sizeof_hdr 348) and NIfTI-2 (540), either byte order. Offsets used:
- * NIfTI-1: dim int16[8] @40, bitpix int16 @72, vox_offset float32 @108.
- * NIfTI-2: bitpix int16 @14, dim int64[8] @16, vox_offset int64 @168.
- */
+/** NIfTI-1/2 (headers.ts reads the header): the voxel data must follow vox_offset in full. */
 function checkNifti(file: string, bytes: Buffer, decompressed: string): void {
   if (bytes.length < 348) throw new DataError(file, `holds ${bytes.length} ${decompressed}bytes, fewer than a NIfTI header (348 bytes)`, RECOPY);
-  const layout = [true, false].map((le) => niftiLayout(bytes, le)).find((l) => l !== undefined);
-  if (!layout) {
+  const header = niftiHeader(bytes);
+  if (!header) {
     const found = bytes.subarray(0, 4).toString('hex');
     throw new DataError(file, `is not a NIfTI file: sizeof_hdr is neither 348 nor 540 in either byte order (first bytes ${found})`, RECOPY);
   }
-  const { dims, bitpix, voxOffset, headerSize } = layout;
+  const { dims, bitpix, voxOffset, headerSize } = header;
   if (!(dims.length >= 1 && dims.length <= 7 && dims.every((d) => Number.isInteger(d) && d > 0)) || !(bitpix > 0) || !(voxOffset >= 0)) {
     throw new DataError(file, `NIfTI header is corrupt (dim ${dims.join('×')}, bitpix ${bitpix}, vox_offset ${voxOffset})`, RECOPY);
   }
@@ -68,47 +55,15 @@ function checkNifti(file: string, bytes: Buffer, decompressed: string): void {
   }
 }
 
-function niftiLayout(b: Buffer, le: boolean): { dims: number[]; bitpix: number; voxOffset: number; headerSize: number } | undefined {
-  const i16 = (o: number) => (le ? b.readInt16LE(o) : b.readInt16BE(o));
-  const i64 = (o: number) => Number(le ? b.readBigInt64LE(o) : b.readBigInt64BE(o));
-  const sizeofHdr = le ? b.readInt32LE(0) : b.readInt32BE(0);
-  if (sizeofHdr === 348) {
-    const rank = i16(40);
-    const dims = Array.from({ length: Math.max(0, Math.min(rank, 7)) }, (_, k) => i16(42 + 2 * k));
-    return { dims, bitpix: i16(72), voxOffset: le ? b.readFloatLE(108) : b.readFloatBE(108), headerSize: 348 };
-  }
-  if (sizeofHdr === 540 && b.length >= 540) {
-    const rank = i64(16);
-    const dims = Array.from({ length: Math.max(0, Math.min(rank, 7)) }, (_, k) => i64(24 + 8 * k));
-    return { dims, bitpix: i16(14), voxOffset: i64(168), headerSize: 540 };
-  }
-  return undefined;
-}
-
-/** Bytes per element of MetaImage element types (MetaIO's MET_ValueTypeSize). */
-const MET_SIZES: Readonly<Record<string, number>> = {
-  MET_CHAR: 1, MET_UCHAR: 1, MET_SHORT: 2, MET_USHORT: 2, MET_INT: 4, MET_UINT: 4, MET_LONG: 4, MET_ULONG: 4,
-  MET_LONG_LONG: 8, MET_ULONG_LONG: 8, MET_FLOAT: 4, MET_DOUBLE: 8,
-};
-
 /**
  * MetaImage: the pixel data (the file named by ElementDataFile, or what follows the header when it is LOCAL)
  * must hold DimSize product × element size × ElementNumberOfChannels bytes, after inflating when CompressedData is
  * True. Multi-file data (LIST, or a %d pattern) and unknown element types are left to ITK.
  */
 function checkMetaImage(file: string, head: string, local: boolean): void {
-  const fields = new Map<string, string>();
-  let headerBytes = 0;
-  for (const line of head.split('\n')) {
-    headerBytes += line.length + 1;
-    const m = /^\s*(\w+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) fields.set(m[1]!.toLowerCase(), m[2]!);
-    if (m?.[1]!.toLowerCase() === 'elementdatafile') break;
-  }
+  const { fields, headerBytes, dims, elementSize } = metaImageHeader(head);
   const dataName = fields.get('elementdatafile');
-  const elementSize = MET_SIZES[(fields.get('elementtype') ?? '').replace(/_ARRAY$/, '')];
-  const dims = (fields.get('dimsize') ?? '').split(/\s+/).map(Number);
-  if (!dataName || /^LIST/.test(dataName) || dataName.includes('%') || !elementSize || !dims.every((d) => d > 0)) return;
+  if (!dataName || /^LIST/.test(dataName) || dataName.includes('%') || !elementSize || !dims?.every((d) => d > 0)) return;
   const channels = Number(fields.get('elementnumberofchannels') ?? 1);
   const expected = dims.reduce((a, b) => a * b, 1) * elementSize * channels;
   const inHeader = local || dataName === 'LOCAL';
