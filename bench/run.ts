@@ -13,7 +13,7 @@ import { Rng } from '../src/core/rng.js';
 import { Adam } from '../src/core/adam.js';
 import type { SliceSplit } from '../src/data/prepared.js';
 import { resolveGanConfig } from '../src/gan/config.js';
-import { Trainer } from '../src/training/train.js';
+import { Trainer } from '../src/training/trainer.js';
 import { createUNet } from '../src/models/unet.js';
 import { segmentationStep } from '../src/segmentation/train.js';
 import { frechetDistance } from '../src/metrics/fid.js';

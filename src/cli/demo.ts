@@ -10,7 +10,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'output folder', 'medsyn-demo')
     .option('--patients <n>', 'phantom patients per dataset', intOption('--patients', 3, 200), 10)
     .option('--size <px>', 'slice size', intOption('--size', 16, 256), 32)
-    .option('--kimg <n>', 'thousands of images shown per GAN', numberOption('--kimg', 0.001), 1)
+    .option('--kimg <n>', 'thousands of images shown per GAN', numberOption('--kimg', 0.001), 2)
     .option('--samples <n>', 'synthetic samples per GAN', intOption('--samples', 16), 128)
     .option('--seg-steps <n>', 'U-Net optimizer steps per training regime', intOption('--seg-steps', 1), 100)
     .action(async (opts: { out: string; patients: number; size: number; kimg: number; samples: number; segSteps: number }) => {

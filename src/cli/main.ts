@@ -9,6 +9,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerGanCommands } from './gan.js';
 import { registerSegmentCommand } from './segment.js';
 import { registerMetricsCommand } from './metrics.js';
+import { registerWeightsCommand } from './weights.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerGanCommands(program);
   registerSegmentCommand(program);
   registerMetricsCommand(program);
+  registerWeightsCommand(program);
   registerDemoCommand(program);
   return program;
 }
@@ -36,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set it (e.g. weights --check)
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof MedsynError) {

@@ -45,13 +45,15 @@ export class Progress {
 
   line(note = ''): string {
     const { label, total, unit = 'it' } = this.opts;
-    const rate = this.done / Math.max(this.elapsed, 1e-9);
+    // No rate (and no ETA) until there is a measurable interval: a first tick within a millisecond would
+    // otherwise print absurd rates.
+    const rate = this.elapsed >= 0.05 ? this.done / this.elapsed : NaN;
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const pct = total > 0 ? Math.floor((100 * this.done) / total) : 100;
     const width = 20;
     const filled = Math.round((width * pct) / 100);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    return `${label} [${bar}] ${this.done}/${total} ${pct}% ${rate.toFixed(rate < 10 ? 2 : 0)} ${unit}/s ETA ${formatSeconds(eta)}${note ? ' ' + note : ''}`;
+    return `${label} [${bar}] ${this.done}/${total} ${pct}% ${Number.isFinite(rate) ? rate.toFixed(rate < 10 ? 2 : 0) : '--'} ${unit}/s ETA ${formatSeconds(eta)}${note ? ' ' + note : ''}`;
   }
 
   private draw(note: string): void {

@@ -16,7 +16,8 @@ import { MEDSYN_VERSION } from '../core/version.js';
 import { buildGenerator, decodeSamples, type DecodedSamples } from '../models/dcgan.js';
 import type { Generator } from '../models/network.js';
 import { LATEST_CHECKPOINT, networkVariables, readCheckpoint, restoreVariables, type CheckpointGroup } from '../training/checkpoint.js';
-import { readRunInfo, sampleShapeOf, type RunInfo } from '../training/train.js';
+import { readRunInfo, type RunInfo } from '../training/run-folder.js';
+import { sampleShapeOf } from '../training/trainer.js';
 import { latentsForSeeds } from '../training/batches.js';
 import { SAMPLE_FORMATS, writeSample, type SampleFiles, type SampleFormat } from './write.js';
 

@@ -44,7 +44,7 @@ export interface CheckpointState {
   readonly rng: Readonly<Record<string, RngState>>;
   /** Position of the real-batch stream. */
   readonly batches: BatchPosition;
-  /** Hash of everything that must match for a resume to be valid (see train.ts). */
+  /** Hash of everything that must match for a resume to be valid (see runIdentity in run-folder.ts). */
   readonly configHash: string;
   /** Adam step counts, by optimizer group (`optG`, `optD`). */
   readonly optimizerSteps: Readonly<Record<string, number>>;

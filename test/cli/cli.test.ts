@@ -25,7 +25,7 @@ function ok(...args: string[]): string {
 }
 
 test('every command answers --help', () => {
-  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['metrics'], ['demo']]) {
+  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['metrics'], ['weights'], ['demo']]) {
     const out = ok(...cmd, '--help');
     assert.match(out, /Usage: medsyn/);
   }
@@ -77,6 +77,15 @@ test('an nnU-Net raw dataset written by nibabel prepares through the CLI, labels
   assert.equal(manifest.dataset, 'nnunet');
   assert.equal(manifest.classNames.length, 3);
   ok('data', 'show', '--data', out, '--out', path.join(work, 'nnunet.png'), '--n', '4');
+});
+
+test('weights: a missing Inception file is reported with its URL and sha256; --check fails', () => {
+  const dir = path.join(work, 'weights');
+  const r = medsyn('weights', '--dir', dir, '--check');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /missing/);
+  assert.match(r.stdout, /https:\/\/github\.com\/mseitzer\/pytorch-fid\/releases/);
+  assert.match(r.stdout, /6726825d0af5f729/);
 });
 
 test('bad input: exit code 1 and a message that names the path', () => {
