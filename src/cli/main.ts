@@ -8,6 +8,7 @@ import { registerDataCommands } from './data.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGanCommands } from './gan.js';
 import { registerSegmentCommand } from './segment.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerMetricsCommand } from './metrics.js';
 import { registerWeightsCommand } from './weights.js';
 import { MEDSYN_VERSION } from '../core/version.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerGanCommands(program);
   registerSegmentCommand(program);
+  registerEvaluateCommand(program);
   registerMetricsCommand(program);
   registerWeightsCommand(program);
   registerDemoCommand(program);

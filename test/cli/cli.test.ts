@@ -25,7 +25,7 @@ function ok(...args: string[]): string {
 }
 
 test('every command answers --help', () => {
-  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['metrics'], ['weights'], ['demo']]) {
+  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['evaluate'], ['metrics'], ['weights'], ['demo']]) {
     const out = ok(...cmd, '--help');
     assert.match(out, /Usage: medsyn/);
   }

@@ -29,7 +29,11 @@ const CASES: Record<string, Record<string, unknown>> = {
   'nonorm-leaky': { 'g.norm': 'none', 'g.activation': 'leaky-relu', 'init.kind': 'kaiming', 'init.gain': 1 },
 };
 
-const outRoot = path.resolve(process.argv[2] ?? 'pytorch-check');
+if (!process.argv[2]) {
+  console.error('usage: node dist/test/training/export_pytorch_check.js OUT_DIR   (then: /usr/bin/python3 test/training/pytorch_load_check.py OUT_DIR)');
+  process.exit(2);
+}
+const outRoot = path.resolve(process.argv[2]);
 await initEngine({ backend: 'cpu' });
 const data = shapesDataset({ size: 32, count: 16 });
 for (const [name, overrides] of Object.entries(CASES)) {
