@@ -16,6 +16,24 @@ export interface SegScores {
   readonly trainCount: number;
 }
 
+/** What `medsyn evaluate` says of a run's samples (null where a metric could not be computed). */
+export interface SampleQuality {
+  readonly inceptionFid: number | null;
+  /** FID and KID in the feature space of the U-Net trained on the real data. */
+  readonly unetFid: number;
+  readonly unetKid: number;
+  /** Share of samples closer to a training image than almost any real held-out image is. */
+  readonly nearCopyShare: number;
+  /** Share of generated masks that satisfy the dataset's anatomical rules, and the same for real held-out masks. */
+  readonly plausibleShare: number | null;
+  readonly plausibleShareReal: number | null;
+  /** Dice of each generated mask against the real-data U-Net's segmentation of the generated image. */
+  readonly maskImageDice: number | null;
+  /** Mean pairwise MS-SSIM of generated and of real images (generated ≫ real: mode collapse). */
+  readonly msssimGenerated: number | null;
+  readonly msssimReal: number | null;
+}
+
 export interface DemoRunSummary {
   readonly gan: string;
   readonly runDir: string;
@@ -24,6 +42,7 @@ export interface DemoRunSummary {
   readonly finalLosses: Readonly<Record<string, number>>;
   readonly synthetic: SegScores | null;
   readonly realPlusSynthetic: SegScores | null;
+  readonly quality: SampleQuality | null;
   readonly failure: string | null;
 }
 
@@ -82,8 +101,22 @@ export function summaryMarkdown(s: DemoSummary): string {
     lines.push('', `## ${d.dataset}`, '', `Slices ${d.imageShape.join('×')}; train/val/test ${d.counts.train}/${d.counts.val}/${d.counts.test}; classes ${d.classNames.join(', ')}.`, '');
     lines.push('| trained on | data | Dice (mean) | HD95 (px) | training slices | note |', '|---|---|---|---|---|---|');
     for (const r of rowsOf(d)) lines.push(`| ${r.name} | ${r.train} | ${fmt(r.scores?.dice)} | ${fmt(r.scores?.hd95, 1)} | ${r.scores?.trainCount ?? '—'} | ${r.note} |`);
+    lines.push('', 'Sample quality (`medsyn evaluate`):', '', `| ${QUALITY_HEADERS.join(' | ')} |`, `|${QUALITY_HEADERS.map(() => '---').join('|')}|`);
+    for (const r of d.runs) lines.push(`| ${qualityCells(r).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+const QUALITY_HEADERS = ['GAN', 'Inception FID', 'U-Net FID', 'U-Net KID', 'near-copies', 'plausible masks (real)', 'mask–image Dice', 'MS-SSIM generated / real'];
+
+function qualityCells(r: DemoRunSummary): string[] {
+  const q = r.quality;
+  const pct = (x: number | null | undefined): string => (x == null || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(0)} %`);
+  if (!q) return [r.gan, ...QUALITY_HEADERS.slice(1).map(() => '—')];
+  return [
+    r.gan, fmt(q.inceptionFid, 1), fmt(q.unetFid, 2), fmt(q.unetKid, 4), pct(q.nearCopyShare),
+    `${pct(q.plausibleShare)} (${pct(q.plausibleShareReal)})`, fmt(q.maskImageDice), `${fmt(q.msssimGenerated)} / ${fmt(q.msssimReal)}`,
+  ];
 }
 
 function embedPng(file: string | null): string {
@@ -105,6 +138,10 @@ export function summaryHtml(s: DemoSummary): string {
 <p>Slices ${d.imageShape.join('×')}; train/val/test ${d.counts.train}/${d.counts.val}/${d.counts.test}; classes ${esc(d.classNames.join(', '))}.</p>
 <table><thead><tr><th>trained on</th><th>data</th><th>Dice (mean)</th><th>HD95 (px)</th><th>training slices</th><th>note</th></tr></thead><tbody>
 ${table}
+</tbody></table>
+<p>Sample quality (<code>medsyn evaluate</code>; FID/KID in the feature space of the real-data U-Net${d.runs.some((r) => r.quality?.inceptionFid != null) ? ' and of Inception-v3' : '; Inception FID needs its weights: run <code>medsyn weights</code>'}):</p>
+<table><thead><tr>${QUALITY_HEADERS.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${d.runs.map((r) => `<tr>${qualityCells(r).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
 </tbody></table>
 <figure>${embedPng(d.overlay)}<figcaption>Real training slices with their masks overlaid</figcaption></figure>
 <div class="grids">${grids}</div></section>`;

@@ -3,6 +3,7 @@
  *
  *   phantoms (ACDC / SLiver07 / IDRiD layouts) → prepare each → overlay grids
  *   → for each dataset × GAN: train → sample → U-Net on the synthetic samples, scored on the REAL test split
+ *     → sample quality (`evaluateRun`: U-Net-space FID/KID, memorisation, mask plausibility and consistency, diversity)
  *   → U-Net baselines on real and on classically augmented real data → summary (HTML + Markdown + JSON).
  *
  * Every stage is skipped when its output is already complete (prepared cache hit, finished run, sample manifest,
@@ -23,7 +24,8 @@ import { GAN_VARIANT_IDS, type GanVariantId } from '../gan/variants.js';
 import { trainGan } from '../training/train.js';
 import { sampleRun, SAMPLES_MANIFEST, type SamplesManifest } from '../sampling/generate.js';
 import { runSegmentation, type SegmentationResult } from '../segmentation/segment.js';
-import { writeSummary, type DemoSummary, type DemoDatasetSummary, type SegScores } from '../report/summary.js';
+import { writeSummary, type DemoSummary, type DemoDatasetSummary, type SampleQuality, type SegScores } from '../report/summary.js';
+import { evaluateRun, type EvaluationResult } from './evaluate.js';
 
 export interface DemoOptions {
   readonly out: string;
@@ -90,14 +92,16 @@ export async function runDemo(opts: DemoOptions): Promise<{ index: string; summa
         }
         const synthetic = await segment(path.join(runDir, 'segment-synthetic'), `synthetic:${samplesDir}`);
         const mixed = await segment(path.join(runDir, 'segment-real+synthetic'), `real+synthetic:${samplesDir}`);
+        // Sample quality in the feature space of the real-data U-Net trained above (and Inception when its weights exist).
+        const evaluation = await evaluateRun({ runDir, data: preparedDir, samplesDir, unetDir: path.join(baselineDir, 'real'), log: () => {} });
         runs.push({
           gan, runDir, grid: summary.grid, wallTimeSec: summary.wallTimeSec, finalLosses: summary.finalLosses,
-          synthetic: pickScores(synthetic), realPlusSynthetic: pickScores(mixed), failure,
+          synthetic: pickScores(synthetic), realPlusSynthetic: pickScores(mixed), quality: pickQuality(evaluation), failure,
         });
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
         log(`    ${gan} failed: ${failure.split('\n')[0]}`);
-        runs.push({ gan, runDir, grid: null, wallTimeSec: null, finalLosses: {}, synthetic: null, realPlusSynthetic: null, failure });
+        runs.push({ gan, runDir, grid: null, wallTimeSec: null, finalLosses: {}, synthetic: null, realPlusSynthetic: null, quality: null, failure });
       }
     }
     summaries.push({
@@ -140,6 +144,21 @@ function samplesComplete(dir: string, checkpoint: string, n: number): boolean {
   if (!fs.existsSync(file) || !fs.existsSync(checkpoint)) return false;
   const m = JSON.parse(fs.readFileSync(file, 'utf8')) as SamplesManifest;
   return m.n === n && m.checkpointSha256 === sha256(fs.readFileSync(checkpoint));
+}
+
+function pickQuality(e: EvaluationResult): SampleQuality {
+  const d = e.domain;
+  return {
+    inceptionFid: e.inception?.fid ?? null,
+    unetFid: e.unet.fid,
+    unetKid: e.unet.kid_mean,
+    nearCopyShare: d.memorisation.pixel.nearCopyShare,
+    plausibleShare: d.plausibility.generated.plausibleShare,
+    plausibleShareReal: d.plausibility.heldOutReal.plausibleShare,
+    maskImageDice: d.consistency?.mean ?? null,
+    msssimGenerated: d.diversity?.generated.mean ?? null,
+    msssimReal: d.diversity?.real.mean ?? null,
+  };
 }
 
 function pickScores(r: SegmentationResult): SegScores {
