@@ -53,6 +53,18 @@ test('the REAL test split is scored: training on label-inverted "synthetic" data
   }
 });
 
+test('the metric can fail: a U-Net trained on pure-noise "samples" (noise images, coin-flip masks) scores at chance level (≈0.23 here) on the real test split', async () => {
+  let state = 12345;
+  const uniform = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const noise = {
+    ...train,
+    images: Float32Array.from(train.images, () => uniform() * 2 - 1), // [N, H, W, 1] uniform noise
+    labels: Uint8Array.from(train.labels, () => (uniform() < 0.5 ? 1 : 0)), // [N, H, W] coin-flip masks
+  };
+  const r = await trainSegmenter({ train: noise, val, test: testSplit, numClasses: 2, config: CONFIG, quiet: true });
+  assert.ok(r.dice_mean < 0.35, `test Dice ${r.dice_mean} after training on noise (discs alone score > 0.8)`);
+});
+
 test('runSegmentation writes result.json (named classes, provenance) and predictions.png, and skips a finished run', async () => {
   const data = tempDir('medsyn-prepared-');
   writeDiscsPrepared(data, { size: SIZE });
