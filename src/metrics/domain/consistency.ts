@@ -9,19 +9,14 @@
  * from the pixel counts of all samples). A low score means either the pair is inconsistent or the real-data
  * segmenter does not transfer to generated images; compare with the same segmenter's Dice on real test data.
  */
+import type { SliceArrays } from '../../data/prepared.js';
 import { accumulateCounts, diceFromCounts, emptyCounts, evaluatedClasses, nanMean } from '../../segmentation/dice.js';
 
 /** images [n, h, w, c] → label maps [n, h, w]. */
 export type LabelPredictor = (images: Float32Array, n: number, h: number, w: number, c: number) => Promise<Uint8Array>;
 
-export interface ConsistencyInput {
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly images: Float32Array;
-  readonly labels: Uint8Array;
-}
+/** Generated images with their generated masks. */
+export type ConsistencyInput = SliceArrays;
 
 export interface ConsistencyOptions {
   readonly includeBackground?: boolean;
