@@ -11,6 +11,8 @@
  * 4. U-Net space: the bottleneck features (UNet.encode) of a real-data U-Net — `unetDir` (a `medsyn segment --train
  *    real` folder) or one trained here into RUN/eval/unet-real — give FID/KID/PRDC in a domain feature space.
  * 5. domain metrics: memorisation, mask–image consistency (the same U-Net's predictions), plausibility, diversity.
+ * 6. UMAP (umap-js) of the U-Net features and, when computed, the Inception features: real train vs generated,
+ *    2-D points for a plot plus a k-NN separability score (src/metrics/domain/umap.ts), from the features above.
  *
  * KID uses subsets of min(kidSubsetSize, n_real, n_fake) (the 'clip' policy, recorded in each protocol).
  */
@@ -25,6 +27,7 @@ import { loadPrepared } from '../data/load.js';
 import type { SliceArrays } from '../data/prepared.js';
 import { computeFeatureMetrics, type FeatureMetricsProtocol, type FeatureMetricsResult } from '../metrics/compute.js';
 import { domainMetrics, type DomainMetricsReport } from '../metrics/domain/index.js';
+import { embedRealVsGenerated, type UmapEmbedding } from '../metrics/domain/umap.js';
 import { extractInceptionFeatures, loadFidInception } from '../metrics/inception.js';
 import type { FeatureMatrix } from '../metrics/stats.js';
 import { FID_INCEPTION_WEIGHTS, weightsDir, weightsStatus } from '../metrics/weights.js';
@@ -93,6 +96,8 @@ export interface EvaluationResult {
     };
   };
   readonly domain: DomainMetricsReport;
+  /** UMAP embeddings of real train vs generated features; `inception` null when the Inception space was skipped. */
+  readonly umap: { readonly unet: UmapEmbedding; readonly inception: UmapEmbedding | null };
   readonly created_at: string;
   readonly medsyn_version: string;
 }
@@ -157,6 +162,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   // 3. Inception space
   let inception: EvaluationResult['inception'] = null;
   let inceptionSkipped: string | undefined;
+  let inceptionFeatures: { real: FeatureMatrix; fake: FeatureMatrix } | null = null;
   const dir = weightsDir();
   const status = weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
   if (status?.state === 'present') {
@@ -174,6 +180,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
       const realF = await feats(trainReal);
       const fakeF = await feats(generated);
       inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256 } };
+      inceptionFeatures = { real: realF, fake: fakeF };
     } finally {
       loaded.net.dispose();
     }
@@ -202,6 +209,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   const unet = loadUNet(modelFile);
   let unetSection: EvaluationResult['unet'];
   let domain: DomainMetricsReport;
+  let umapUnet: UmapEmbedding;
   try {
     if (unet.config.inChannels !== C || unet.config.numClasses !== K) {
       throw new ConfigError(`U-Net ${modelFile} takes ${unet.config.inChannels} channel(s) and predicts ${unet.config.numClasses} classes; the dataset has ${C} and ${K}`);
@@ -227,8 +235,19 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
       features: { generated: fGen, train: fTrain, heldOut: fHeld, dim },
       options: { seed },
     });
+    // 6. UMAP of the features computed above
+    const t0 = Date.now();
+    umapUnet = embedRealVsGenerated({ real: fTrain, generated: fGen, dim, seed });
+    log(`UMAP of U-Net features: ${umapUnet.points.length} points, separability ${umapUnet.separability.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } finally {
     unet.dispose();
+  }
+  let umapInception: UmapEmbedding | null = null;
+  if (inceptionFeatures) {
+    const t0 = Date.now();
+    const { real, fake } = inceptionFeatures;
+    umapInception = embedRealVsGenerated({ real: real.data, generated: fake.data, dim: real.cols, seed });
+    log(`UMAP of Inception features: ${umapInception.points.length} points, separability ${umapInception.separability.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 
   const result: EvaluationResult = {
@@ -242,6 +261,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
     ...(inceptionSkipped !== undefined ? { inception_skipped: inceptionSkipped } : {}),
     unet: unetSection,
     domain,
+    umap: { unet: umapUnet, inception: umapInception },
     created_at: new Date().toISOString(),
     medsyn_version: MEDSYN_VERSION,
   };
@@ -304,6 +324,7 @@ export function summariseEvaluation(r: EvaluationResult): string[] {
     `memorisation: near-copy share ${f(d.memorisation.pixel.nearCopyShare)} (held-out ${f(d.memorisation.pixel.heldOutNearCopyShare)})`,
     `consistency: Dice ${f(d.consistency?.mean)} (real-data U-Net, test Dice ${f(r.unet.model.test_dice_mean)})`,
     `plausibility: ${d.plausibility.generated.plausibleShare === null ? `no topology rules for ${d.protocol.rulesDataset}` : `plausible share ${f(d.plausibility.generated.plausibleShare)} (real held-out ${f(d.plausibility.heldOutReal.plausibleShare)})`}`,
+    `UMAP separability (k-NN, 0.5 = indistinguishable, 1 = separated): U-Net ${f(r.umap.unet.separability)}, Inception ${r.umap.inception ? f(r.umap.inception.separability) : 'n/a'}`,
     d.diversity ? `diversity: MS-SSIM ${f(d.diversity.generated.mean)} (real ${f(d.diversity.real.mean)})${d.diversity.modeCollapseAlarm ? ' — mode-collapse alarm' : ''}` : 'diversity: images too small for MS-SSIM',
   ];
   return lines;

@@ -88,6 +88,17 @@ test('evaluate: samples and a real-data U-Net made when missing; metrics.json ha
   assert.equal(d.plausibility.generated.count, 64);
   assert.ok(d.diversity, '16 px has one MS-SSIM scale');
   finite(d.diversity.generated.mean, 'MS-SSIM');
+  // UMAP of the U-Net features (real train vs generated); none of the Inception features without weights
+  assert.equal(json.umap.inception, null);
+  const up = json.umap.unet.points;
+  assert.equal(up.length, 24 + 64);
+  assert.equal(up.filter((p) => p.source === 'real').length, 24);
+  assert.equal(up.filter((p) => p.source === 'generated').length, 64);
+  assert.ok(up.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
+  assert.deepEqual([json.umap.unet.protocol.n_real, json.umap.unet.protocol.n_generated, json.umap.unet.protocol.dim], [24, 64, 16]);
+  finite(json.umap.unet.separability, 'UMAP separability');
+  assert.ok(json.umap.unet.separability >= 0 && json.umap.unet.separability <= 1);
+  assert.ok(lines.some((l) => /^UMAP of U-Net features: .* s\)$/.test(l)), 'UMAP time logged');
   assert.equal(typeof json.created_at, 'string');
   assert.equal(typeof json.medsyn_version, 'string');
 

@@ -14,6 +14,7 @@ export * from './consistency.js';
 export * from './diversity.js';
 export * from './memorisation.js';
 export * from './plausibility.js';
+export * from './umap.js';
 
 export interface DomainMetricsOptions {
   /** Seed of the MS-SSIM pair draws. @default 0 */
