@@ -57,6 +57,11 @@ export interface EvaluateRunOptions {
   readonly unetDir?: string;
   /** Config of the U-Net trained when `unetDir` is absent. @default EVAL_UNET_CONFIG */
   readonly unetConfig?: SegmentationConfigInput;
+  /**
+   * An Inception weights file to use instead of the one in the weights folder — e.g. your own conversion to
+   * safetensors. Accepted without the official sha256 only with `allowUnverified`; the protocol then says so.
+   */
+  readonly inceptionWeights?: { readonly file: string; readonly allowUnverified?: boolean };
   /** KID subset size before clipping to min(n_real, n_fake). @default 1000 */
   readonly kidSubsetSize?: number;
   /** Latent seed of the samples drawn here and seed of the MS-SSIM pairs. @default 0 */
@@ -87,7 +92,7 @@ export interface EvaluationResult {
     readonly counts: { readonly train: number; readonly held_out: number };
   };
   readonly engine: EngineInfo;
-  readonly inception: (SpaceMetrics & { readonly weights: { readonly file: string; readonly sha256: string } }) | null;
+  readonly inception: (SpaceMetrics & { readonly weights: { readonly file: string; readonly sha256: string; readonly verification: string } }) | null;
   readonly inception_skipped?: string;
   readonly unet: SpaceMetrics & {
     readonly model: {
@@ -164,10 +169,11 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   let inceptionSkipped: string | undefined;
   let inceptionFeatures: { real: FeatureMatrix; fake: FeatureMatrix } | null = null;
   const dir = weightsDir();
-  const status = weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
-  if (status?.state === 'present') {
+  const status = opts.inceptionWeights ? null : weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
+  const weightsFile = opts.inceptionWeights?.file ?? (status?.state === 'present' ? status.path : null);
+  if (weightsFile) {
     log('Inception features (pytorch-fid preprocessing)');
-    const loaded = loadFidInception(status.path);
+    const loaded = loadFidInception(weightsFile, { allowUnverified: opts.inceptionWeights?.allowUnverified ?? false });
     try {
       const feats = async (s: SliceArrays): Promise<FeatureMatrix> => {
         const x = tf.tensor4d(s.images, [s.count, s.height, s.width, s.channels]);
@@ -179,7 +185,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
       };
       const realF = await feats(trainReal);
       const fakeF = await feats(generated);
-      inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256 } };
+      inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256, verification: loaded.verification } };
       inceptionFeatures = { real: realF, fake: fakeF };
     } finally {
       loaded.net.dispose();
