@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import { writeFileAtomic } from '../core/atomic.js';
+import { overlayTile } from '../data/show.js';
 
 /** Seed of the first grid sample; sample i uses latent seed GRID_SEED_BASE + i (as `medsyn sample --seed`). */
 export const GRID_SEED_BASE = 0;
@@ -14,15 +15,7 @@ export const OVERLAY_ALPHA = 0.45;
 const GAP = 2;
 const GAP_COLOUR = [32, 32, 32] as const;
 
-/** Class colours (RGB) for labels 1, 2, …; background (0) is not coloured. Cycles after the last entry. */
-export const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [245, 130, 48],
-  [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
-];
-
-export function classColour(label: number): readonly [number, number, number] {
-  return CLASS_COLOURS[(label - 1) % CLASS_COLOURS.length]!;
-}
+export { classColour } from '../data/show.js';
 
 /** Decoded samples (models/dcgan.ts `decodeSamples`) and their image channel count. */
 export interface GridSamples {
@@ -35,11 +28,6 @@ export interface GridSamples {
   readonly width: number;
   /** Image channels Ci. */
   readonly channels: number;
-}
-
-/** [−1, 1] → 0..255, clamped and rounded. */
-export function toByte(v: number): number {
-  return Math.min(255, Math.max(0, Math.round((v + 1) * 127.5)));
 }
 
 /**
@@ -56,20 +44,16 @@ export function gridPixels(samples: GridSamples, columns = Math.ceil(Math.sqrt(s
   const height = GAP + rows * (h + GAP);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < width * height; i++) data.set(GAP_COLOUR, i * 3);
+  const slices = { count, height: h, width: w, channels: ci, images, labels };
   for (let n = 0; n < count; n++) {
     const x0 = GAP + (n % cols) * (cellW + GAP);
     const y0 = GAP + Math.floor(n / cols) * (h + GAP);
+    const plain = overlayTile(slices, n, 0); // [H, W, 3]
+    const overlaid = overlayTile(slices, n, OVERLAY_ALPHA); // [H, W, 3], the colours of `medsyn data show`
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const p = (n * h + y) * w + x;
-        const rgb = ci === 1 ? [images[p]!, images[p]!, images[p]!] : [images[p * 3]!, images[p * 3 + 1]!, images[p * 3 + 2]!];
-        const bytes = rgb.map(toByte);
-        const left = ((y0 + y) * width + x0 + x) * 3;
-        data.set(bytes, left);
-        const label = labels[p]!;
-        const shown = label === 0 ? bytes : bytes.map((b, c) => Math.round((1 - OVERLAY_ALPHA) * b + OVERLAY_ALPHA * classColour(label)[c]!));
-        data.set(shown, left + w * 3);
-      }
+      const row = ((y0 + y) * width + x0) * 3;
+      data.set(plain.subarray(y * w * 3, (y + 1) * w * 3), row);
+      data.set(overlaid.subarray(y * w * 3, (y + 1) * w * 3), row + w * 3);
     }
   }
   return { data, width, height };
