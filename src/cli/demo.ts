@@ -12,7 +12,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--size <px>', 'slice size', intOption('--size', 16, 256), 32)
     .option('--kimg <n>', 'thousands of images shown per GAN', numberOption('--kimg', 0.001), 2)
     .option('--samples <n>', 'synthetic samples per GAN', intOption('--samples', 16), 128)
-    .option('--seg-steps <n>', 'U-Net optimizer steps per training regime', intOption('--seg-steps', 1), 80)
+    .option('--seg-steps <n>', 'U-Net optimizer steps per training regime', intOption('--seg-steps', 1), 60)
     .action(async (opts: { out: string; patients: number; size: number; kimg: number; samples: number; segSteps: number }) => {
       const { index } = await runDemo(opts);
       console.log(index);
