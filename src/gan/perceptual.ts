@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import { tf } from '../core/engine.js';
 import { DataError } from '../core/errors.js';
-import { decodeSafetensors, type NamedTensor } from '../core/safetensors.js';
+import { loadSafetensors, type NamedTensor } from '../core/safetensors.js';
 
 /** torchvision vgg16 `features` layout: channel counts, 'M' = 2×2 max pool. */
 const VGG16_CONFIG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const;
@@ -139,10 +139,7 @@ function preprocess(images: tf.Tensor4D): tf.Tensor4D {
 /** Loads torchvision VGG16 weights from a safetensors file; a missing file is a DataError saying how to make it. */
 export function loadVgg16(path: string, layers: readonly Vgg16Layer[] = DEFAULT_VGG16_LAYERS): Vgg16Features {
   if (!fs.existsSync(path)) throw new DataError(path, 'VGG16 weights file not found (needed for the perceptual loss)', VGG16_WEIGHTS_HELP);
-  // A plain Uint8Array copy rather than loadSafetensors(path): decodeSafetensors slices its input and reads
-  // the slice's .buffer from offset 0, which is only right when slice() copies (Uint8Array), not for the
-  // Buffer view fs.readFileSync returns.
-  const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(path)), path);
+  const { tensors } = loadSafetensors(path);
   return vgg16FromTensors(tensors, layers, path);
 }
 

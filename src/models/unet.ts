@@ -15,10 +15,9 @@
  * Parameter names (PyTorch state-dict style): `down.{i}.conv1.weight`, `down.{i}.norm1.weight`, …,
  * `bottleneck.conv2.weight`, `up.{i}.upconv.weight`, `up.{i}.conv1.weight`, …, `head.weight`, `head.bias`.
  */
-import fs from 'node:fs';
 import { tf } from '../core/engine.js';
 import { Rng } from '../core/rng.js';
-import { decodeSafetensors, saveSafetensors, tensor, type NamedTensor } from '../core/safetensors.js';
+import { loadSafetensors, saveSafetensors, tensor, type NamedTensor } from '../core/safetensors.js';
 import type { Network } from './network.js';
 import {
   ParamCollector, applyConv2d, applyConvTranspose2d, applyNorm, createConv2d, createConvTranspose2d, createNorm,
@@ -185,8 +184,7 @@ export function saveUNet(file: string, net: UNet, metadata: Readonly<Record<stri
 
 /** Rebuilds a U-Net saved by `saveUNet` (e.g. the downstream segmenter, as a domain feature extractor). */
 export function loadUNet(file: string): UNet {
-  // A plain Uint8Array copy: decodeSafetensors slices its input, and Buffer#slice is a view into a shared pool.
-  const { tensors, metadata } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  const { tensors, metadata } = loadSafetensors(file);
   if (metadata.format !== UNET_FORMAT || !metadata.config) throw new Error(`${file}: not a medsyn U-Net (metadata format ${metadata.format ?? 'missing'})`);
   const net = createUNet(JSON.parse(metadata.config) as UNetConfig);
   try {

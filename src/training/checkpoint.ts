@@ -16,7 +16,7 @@ import { tf } from '../core/engine.js';
 import { DataError } from '../core/errors.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 import type { RngState } from '../core/rng.js';
-import { decodeSafetensors, saveSafetensors, tensor, type NamedTensor, type TypedArray } from '../core/safetensors.js';
+import { loadSafetensors, saveSafetensors, tensor, type NamedTensor, type TypedArray } from '../core/safetensors.js';
 import type { Network } from '../models/network.js';
 import type { BatchPosition } from './batches.js';
 import type { Adam } from '../core/adam.js';
@@ -124,9 +124,7 @@ export function readCheckpoint(file: string): CheckpointFile {
   if (!fs.existsSync(file)) throw new DataError(file, 'checkpoint not found', 'check the run folder; training writes checkpoint-latest.safetensors');
   let decoded;
   try {
-    // A plain Uint8Array copy, not the Buffer: Buffer#slice is a view, which decodeSafetensors' copy-out assumes it
-    // is not (it would read every tensor from the start of Node's buffer).
-    decoded = decodeSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+    decoded = loadSafetensors(file);
   } catch (err) {
     throw new DataError(file, `cannot be read (${(err as Error).message})`, 'the checkpoint is corrupt; use an earlier network-snapshot-*.safetensors');
   }
