@@ -8,7 +8,7 @@
  * Not yet: Inception-v3 feature extraction, the whole demo's wall time, the PyTorch reference (`--reference`).
  */
 import os from 'node:os';
-import { initEngine, tf, type EngineInfo } from '../src/core/engine.js';
+import { initEngine, type EngineInfo } from '../src/core/engine.js';
 import { Rng } from '../src/core/rng.js';
 import { Adam } from '../src/core/adam.js';
 import type { SliceSplit } from '../src/data/prepared.js';

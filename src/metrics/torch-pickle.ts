@@ -126,8 +126,6 @@ const ELEMENT_SIZE: Record<StorageDtype, number> = {
   float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
 };
 
-const MARK = Symbol('mark');
-
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);

@@ -8,12 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initEngine } from '../../src/core/engine.js';
 import { sha256 } from '../../src/core/hash.js';
-import { loadPrepared } from '../../src/data/load.js';
-import { writePrepared } from '../../src/data/prepare.js';
-import type { PreparedManifest, SplitName } from '../../src/data/prepared.js';
-import { resolveGanConfig } from '../../src/gan/config.js';
 import { evaluateRun, METRICS_FORMAT, summariseEvaluation, type EvaluationResult } from '../../src/study/evaluate.js';
-import { trainGan } from '../../src/training/train.js';
 import { tempDir } from '../training/fixtures.js';
 import { makeEvalFixture } from './eval-fixture.js';
 

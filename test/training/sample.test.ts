@@ -7,7 +7,7 @@ import { tf, initEngine } from '../../src/core/engine.js';
 import { sha256 } from '../../src/core/hash.js';
 import { loadRunGenerator, sampleRun } from '../../src/sampling/generate.js';
 import { shapesDataset, tempDir } from './fixtures.js';
-import { kimgOf, tinyGan, trainQuietly, TINY_BATCH } from './tinyGan.js';
+import { tinyGan, trainQuietly, TINY_BATCH } from './tinyGan.js';
 
 await initEngine({ backend: 'cpu' });
 
