@@ -34,25 +34,29 @@ function scoredTrials(records: StudyRecords): { t: TrialRecord; metric: string; 
   return out;
 }
 
+/** One panel per dataset (column facet) with independent y scales: the frame of Figs 3 and 4. */
+function perDatasetPanels(values: readonly object[], spec: VlSpec): VlSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values },
+    facet: { column: { field: 'dataset', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: { width: 220, height: 220, ...spec },
+  };
+}
+
 /** Fig. 3: the score of every trial, per GAN (box + points), one panel per dataset. */
 export function fig3Spec(records: StudyRecords): VlSpec {
   const values = scoredTrials(records).map(({ t, metric, value }) => ({
     dataset: `${t.dataset} (${metric})`, gan: t.gan, trial: t.trialId, value,
   }));
   const order = [...new Set(records.trials.map((t) => t.gan))];
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    facet: { column: { field: 'dataset', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 220, height: 220,
-      layer: [
-        { mark: { type: 'boxplot', extent: 'min-max', opacity: 0.35 }, encoding: { x: { field: 'gan', type: 'nominal', title: 'GAN', sort: order }, y: { field: 'value', type: 'quantitative', title: 'score (lower is better)' } } },
-        { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'gan', type: 'nominal', sort: order }, y: { field: 'value', type: 'quantitative' }, color: { field: 'gan', type: 'nominal', legend: null, sort: order }, tooltip: [{ field: 'trial' }, { field: 'value', type: 'quantitative' }] } },
-      ],
-    },
-  };
+  return perDatasetPanels(values, {
+    layer: [
+      { mark: { type: 'boxplot', extent: 'min-max', opacity: 0.35 }, encoding: { x: { field: 'gan', type: 'nominal', title: 'GAN', sort: order }, y: { field: 'value', type: 'quantitative', title: 'score (lower is better)' } } },
+      { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'gan', type: 'nominal', sort: order }, y: { field: 'value', type: 'quantitative' }, color: { field: 'gan', type: 'nominal', legend: null, sort: order }, tooltip: [{ field: 'trial' }, { field: 'value', type: 'quantitative' }] } },
+    ],
+  });
 }
 
 /** Fig. 4: the score against the discriminator's filters (`hyperparameter`, default 'd.filters'), per GAN. */
@@ -60,21 +64,14 @@ export function fig4Spec(records: StudyRecords, hyperparameter = 'd.filters'): V
   const values = scoredTrials(records)
     .filter(({ t }) => typeof t.hyperparameters[hyperparameter] === 'number')
     .map(({ t, metric, value }) => ({ dataset: `${t.dataset} (${metric})`, gan: t.gan, hp: t.hyperparameters[hyperparameter] as number, value }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values },
-    facet: { column: { field: 'dataset', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 220, height: 220,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'hp', type: 'quantitative', title: hyperparameter, scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.hp))].sort((a, b) => a - b) } },
-        y: { field: 'value', type: 'quantitative', title: 'score (lower is better)', aggregate: 'min' },
-        color: { field: 'gan', type: 'nominal', title: 'GAN', sort: [...new Set(records.trials.map((t) => t.gan))] },
-      },
+  return perDatasetPanels(values, {
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'hp', type: 'quantitative', title: hyperparameter, scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.hp))].sort((a, b) => a - b) } },
+      y: { field: 'value', type: 'quantitative', title: 'score (lower is better)', aggregate: 'min' },
+      color: { field: 'gan', type: 'nominal', title: 'GAN', sort: [...new Set(records.trials.map((t) => t.gan))] },
     },
-  };
+  });
 }
 
 /** Fig. 6: UMAP of real vs generated features, one panel per best trial that has a projection. */
