@@ -9,7 +9,8 @@ import { resizeImage, resizeLabels, areaWeights } from '../../src/data/preproces
 import { normaliseIntensity, percentileOfSorted, percentilesInPlace, toUnitRange } from '../../src/data/preprocess/intensity.js';
 import { cropSquare, cropSquareLabels, labelRegion, contentRegion, planFov } from '../../src/data/preprocess/fov.js';
 import { imageSlice, labelSlice, slicingAxis, type ImagePlane, type LabelPlane } from '../../src/data/preprocess/slices.js';
-import { preprocessCase, splitPatients, assignSplits } from '../../src/data/prepare.js';
+import { preprocessCase } from '../../src/data/prepare.js';
+import { splitPatients, assignSplits } from '../../src/data/splits.js';
 import type { DatasetSource } from '../../src/data/readers/types.js';
 
 function values(data: Uint8Array): Set<number> {
