@@ -5,9 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { MedsynError } from '../core/errors.js';
 import { registerDataCommands } from './data.js';
-import { registerDemoCommand } from './demo.js';
 import { registerGanCommands } from './gan.js';
 import { registerSegmentCommand } from './segment.js';
+import { registerStudyCommands } from './study.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerMetricsCommand } from './metrics.js';
 import { registerWeightsCommand } from './weights.js';
@@ -31,7 +31,7 @@ export function buildProgram(): Command {
   registerEvaluateCommand(program);
   registerMetricsCommand(program);
   registerWeightsCommand(program);
-  registerDemoCommand(program);
+  registerStudyCommands(program);
   return program;
 }
 

@@ -74,13 +74,15 @@ export function fig4Spec(records: StudyRecords, hyperparameter = 'd.filters'): V
   });
 }
 
-/** Fig. 6: UMAP of real vs generated features, one panel per best trial that has a projection. */
+/** Fig. 6: UMAP of real vs generated features, one panel per best trial and feature space (Inception, U-Net) that has a projection. */
 export function fig6Spec(tables: readonly DatasetTable[]): VlSpec {
   const values: { panel: string; x: number; y: number; source: string }[] = [];
   for (const tab of tables) {
     for (const [gan, t] of tab.best) {
-      for (const p of t.umap?.points ?? []) {
-        if (Number.isFinite(p.x) && Number.isFinite(p.y)) values.push({ panel: `${tab.dataset} / ${gan}`, x: p.x, y: p.y, source: p.source });
+      for (const [space, umap] of [['Inception', t.umapInception], ['U-Net', t.umap]] as const) {
+        for (const p of umap?.points ?? []) {
+          if (Number.isFinite(p.x) && Number.isFinite(p.y)) values.push({ panel: `${tab.dataset} / ${gan} / ${space}`, x: p.x, y: p.y, source: p.source });
+        }
       }
     }
   }

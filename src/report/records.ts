@@ -48,7 +48,10 @@ export interface TrialRecord {
   readonly msssimReal?: number | null;
   /** Path of the run's sample grid (PNG). */
   readonly gridPng?: string;
+  /** UMAP of real vs generated features in the real-data U-Net's encoder space ... */
   readonly umap?: { readonly points: readonly UmapPoint[] };
+  /** ... and in Inception-v3 space (absent without the Inception weights). */
+  readonly umapInception?: { readonly points: readonly UmapPoint[] };
 }
 
 /** A U-Net trained on real data only ('real') or on real data with classical augmentation ('augmented'). */
@@ -59,6 +62,8 @@ export interface BaselineRecord {
   readonly diceSamples?: readonly number[];
   /** FID between two disjoint halves of the real data: the floor any GAN's FID is measured against. */
   readonly realVsRealFid?: number | null;
+  /** The same floor in the U-Net encoder space (the U-Net FID column). */
+  readonly realVsRealUnetFid?: number | null;
 }
 
 export type SelectionMetric = 'fid' | 'unetFid' | 'kid' | 'dice';
@@ -75,6 +80,8 @@ export interface StudyRecords {
   readonly baselines: readonly BaselineRecord[];
   /** Per dataset, a path to a PNG of real examples (first column of Fig. 5). */
   readonly realExamplePng?: Readonly<Record<string, string>>;
+  /** One-line notes shown under the report's title (e.g. how to add the Inception weights). */
+  readonly notes?: readonly string[];
   /** Overrides of the default protocol footnotes, per metric column. */
   readonly protocols?: Readonly<Partial<Record<MetricKey, string>>>;
 }

@@ -132,6 +132,7 @@ export async function buildStudyReport(records: StudyRecords): Promise<RenderedR
   const h: string[] = [];
   h.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(records.studyName)}: study report</title><style>${CSS}</style></head><body>`);
   h.push(`<h1>${escapeHtml(records.studyName)}: study report</h1><p class="note">${escapeHtml(summary)}</p>`);
+  for (const n of records.notes ?? []) h.push(`<p class="note"><b>Note:</b> ${escapeHtml(n)}</p>`);
   for (const sec of tableSections) {
     h.push(`<section id="${sec}"><h2>${escapeHtml(TITLES[sec])}</h2>`);
     for (const { t, s } of perDataset) {
@@ -150,7 +151,7 @@ export async function buildStudyReport(records: StudyRecords): Promise<RenderedR
   const html = h.join('\n');
 
   // ---- Markdown ----
-  const m: string[] = [`# ${records.studyName}: study report`, '', summary, ''];
+  const m: string[] = [`# ${records.studyName}: study report`, '', summary, '', ...(records.notes ?? []).flatMap((n) => [`**Note:** ${n}`, ''])];
   for (const sec of tableSections) {
     m.push(`## ${TITLES[sec]}`, '');
     for (const { t, s } of perDataset) {

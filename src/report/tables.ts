@@ -204,7 +204,8 @@ export function buildDatasetTable(records: StudyRecords, dataset: string, th: Ou
     rows.push({ kind: 'real-plus-gan', label: `Original + ${top.gan}`, ...empty, gan: top.gan, trialId: top.trialId, dice: num(top.diceRealPlusSynthetic), diceCi: null });
   }
   const rvr = num(real?.realVsRealFid ?? aug?.realVsRealFid ?? null);
-  if (rvr !== null) rows.push({ kind: 'real-vs-real', label: 'Real vs real (FID floor)', ...empty, fid: rvr, dice: null, diceCi: null });
+  const rvrUnet = num(real?.realVsRealUnetFid ?? aug?.realVsRealUnetFid ?? null);
+  if (rvr !== null || rvrUnet !== null) rows.push({ kind: 'real-vs-real', label: 'Real vs real (FID floor)', ...empty, fid: rvr, unetFid: rvrUnet, dice: null, diceCi: null });
 
   const cb = correlation([...best.values()], metric);
   const ca = correlation(trials, metric);

@@ -279,6 +279,10 @@ export interface ScoreAggregate {
   readonly dice_per_class: number[];
   readonly hd95_mean: number;
   readonly hd95_per_class: number[];
+  /** Mean foreground Dice of each scored item (slice or volume), in split order: bootstrap intervals and paired tests. */
+  readonly dice_per_item: number[];
+  /** Ids of those items: `patient/case` for volumes, `patient/case/slice` for slices (`#n` without slice info). */
+  readonly item_ids: string[];
 }
 
 export interface SplitScores {
@@ -336,7 +340,8 @@ export function evaluateSplit(
       sliceHd.push(classes.map(() => NaN));
     }
   }
-  const perSlice = aggregate(sliceDice, sliceHd, classes.length);
+  const sliceIds = Array.from({ length: count }, (_, n) => (info ? `${info[n]!.patient}/${info[n]!.case}/${info[n]!.slice}` : `#${n}`));
+  const perSlice = aggregate(sliceDice, sliceHd, classes.length, sliceIds);
   if (!info) return { classes, perSlice };
 
   const volumes = new Map<string, number[]>();
@@ -375,14 +380,18 @@ export function evaluateSplit(
       volHd.push(classes.map(() => NaN));
     }
   }
-  return { classes, perSlice, perVolume: aggregate(volDice, volHd, classes.length) };
+  const volIds = [...volumes.keys()].map((k) => k.replace('\u0000', '/'));
+  return { classes, perSlice, perVolume: aggregate(volDice, volHd, classes.length, volIds) };
 }
 
-function aggregate(diceRows: number[][], hdRows: number[][], numEvaluated: number): ScoreAggregate {
+function aggregate(diceRows: number[][], hdRows: number[][], numEvaluated: number, ids: string[]): ScoreAggregate {
   const column = (rows: number[][], c: number) => nanMean(rows.map((r) => r[c]!));
   const dice_per_class = Array.from({ length: numEvaluated }, (_, c) => column(diceRows, c));
   const hd95_per_class = Array.from({ length: numEvaluated }, (_, c) => column(hdRows, c));
-  return { count: diceRows.length, dice_mean: nanMean(dice_per_class), dice_per_class, hd95_mean: nanMean(hd95_per_class), hd95_per_class };
+  return {
+    count: diceRows.length, dice_mean: nanMean(dice_per_class), dice_per_class, hd95_mean: nanMean(hd95_per_class), hd95_per_class,
+    dice_per_item: diceRows.map((r) => nanMean(r)), item_ids: ids,
+  };
 }
 
 /** Mean of the non-NaN values; NaN when there are none. */

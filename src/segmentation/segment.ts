@@ -57,6 +57,9 @@ export interface NamedAggregate {
   readonly dice_per_class: Record<string, number>;
   readonly hd95_mean: number;
   readonly hd95_per_class: Record<string, number>;
+  /** Mean foreground Dice per scored item (patient volume or slice), in test-split order: for bootstrap intervals and paired tests. */
+  readonly dice_per_item: number[];
+  readonly item_ids: string[];
 }
 
 export interface SegmentationResult {
@@ -143,6 +146,8 @@ export async function runSegmentation(opts: RunSegmentationOptions): Promise<Seg
       dice_per_class: Object.fromEntries(r.classes.map((c, i) => [names[c] ?? `class${c}`, a.dice_per_class[i]!])),
       hd95_mean: a.hd95_mean,
       hd95_per_class: Object.fromEntries(r.classes.map((c, i) => [names[c] ?? `class${c}`, a.hd95_per_class[i]!])),
+      dice_per_item: a.dice_per_item,
+      item_ids: a.item_ids,
     });
     const main = named(r.per_volume ?? r.per_slice);
     const result: SegmentationResult = {

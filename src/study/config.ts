@@ -102,6 +102,8 @@ const DatasetSchema = z.strictObject({
   size: Int.min(16).max(256).refine((v) => v % 2 === 0, 'must be even').optional(),
   /** Preprocessing options (src/data/preprocess/config.ts), except `size`. */
   prepare: z.record(z.string(), z.unknown()).optional(),
+  /** Built-in phantom only: patients written (default 10). */
+  patients: Int.min(4).max(1000).optional(),
 });
 
 const SelectionMetric = z.enum(['fid', 'unetFid', 'kid', 'dice']);
@@ -143,7 +145,20 @@ export const StudySchema = z.strictObject({
     maxSteps: Int.min(1).default(200),
     /** Synthetic samples used by the synthetic regimes; default: all `samples`. */
     syntheticCount: Int.min(1).optional(),
-  }).default({ regimes: ['real', 'augmented', 'synthetic', 'real+synthetic'], unet: {}, maxSteps: 200 }),
+    /** U-Net batch size. */
+    batchSize: Int.min(1).max(4096).default(16),
+    /**
+     * Which trials get the synthetic-data U-Nets: the best trial of each GAN (the paper) or every trial (the
+     * FID–Dice correlation over all trials; costly). Selecting by 'dice' implies 'all'.
+     */
+    trials: z.enum(['best', 'all']).default('best'),
+  }).default({ regimes: ['real', 'augmented', 'synthetic', 'real+synthetic'], unet: {}, maxSteps: 200, batchSize: 16, trials: 'best' }),
+  evaluation: z.strictObject({
+    /** An Inception-v3 weights file other than the one in the weights folder (`medsyn weights`). */
+    inceptionWeights: z.string().min(1).optional(),
+    /** Accept `inceptionWeights` without the official sha256 (the protocol then says so). */
+    allowUnverified: z.boolean().default(false),
+  }).default({ allowUnverified: false }),
   selection: z.strictObject({ metric: SelectionMetric.default('fid') }).default({ metric: 'fid' }),
   /** Trials run in parallel; default: the machine's cores. */
   workers: Int.min(1).max(1024).optional(),
@@ -152,6 +167,12 @@ export const StudySchema = z.strictObject({
   const labels = new Set<string>();
   study.datasets.forEach((ds, i) => {
     const label = ds.label ?? ds.id;
+    if (ds.patients !== undefined && ds.root !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['datasets', i, 'patients'], message: '"patients" sizes a built-in phantom; a dataset with "root" uses all its patients — remove one of the two' });
+    }
+    if (ds.root === undefined && ds.id === 'nnunet') {
+      ctx.addIssue({ code: 'custom', path: ['datasets', i, 'root'], message: 'nnunet has no built-in phantom: give "root" (the DatasetXXX_Name folder)' });
+    }
     if (labels.has(label)) {
       ctx.addIssue({ code: 'custom', path: ['datasets', i, 'label'], message: `dataset '${label}' appears twice; give one a distinct "label" (e.g. "${label}-${ds.size ?? 'b'}")` });
     }
@@ -231,6 +252,8 @@ export interface StudyDataset {
   readonly root: string | null;
   readonly size: number;
   readonly prepare: DeepReadonly<PrepareConfigInput>;
+  /** Patients of the built-in phantom (null with a root). */
+  readonly patients: number | null;
 }
 
 export interface ResolvedStudy {
@@ -256,7 +279,10 @@ export interface ResolvedStudy {
     readonly unet: { readonly depth?: number; readonly filters?: number; readonly norm?: NormKind };
     readonly maxSteps: number;
     readonly syntheticCount: number;
+    readonly batchSize: number;
+    readonly trials: 'best' | 'all';
   };
+  readonly evaluation: { readonly inceptionWeights: string | null; readonly allowUnverified: boolean };
   readonly selection: { readonly metric: SelectionMetric; readonly direction: 'min' | 'max' };
   readonly workers: number;
 }
@@ -303,11 +329,12 @@ function formatIssue(issue: z.core.$ZodIssue): string {
 function issueKnownKeys(p: readonly PropertyKey[]): readonly string[] | undefined {
   const names = p.filter((x) => typeof x === 'string').join('.');
   const table: Record<string, readonly string[]> = {
-    '': ['name', 'description', 'datasets', 'gans', 'search', 'training', 'seeds', 'samples', 'downstream', 'selection', 'workers'],
-    datasets: ['id', 'label', 'root', 'size', 'prepare'],
+    '': ['name', 'description', 'datasets', 'gans', 'search', 'training', 'seeds', 'samples', 'downstream', 'evaluation', 'selection', 'workers'],
+    datasets: ['id', 'label', 'root', 'size', 'prepare', 'patients'],
     search: ['mode', 'trials', 'seed', 'space', 'fixed'],
     training: ['kimg', 'checkpointKimg'],
-    downstream: ['regimes', 'unet', 'maxSteps', 'syntheticCount'],
+    downstream: ['regimes', 'unet', 'maxSteps', 'syntheticCount', 'batchSize', 'trials'],
+    evaluation: ['inceptionWeights', 'allowUnverified'],
     'downstream.unet': ['depth', 'filters', 'norm'],
     selection: ['metric'],
   };
@@ -336,6 +363,7 @@ export function resolveStudy(raw: unknown, file: string | null = null): Resolved
       root: d.root === undefined ? null : path.resolve(base, d.root),
       size: d.size ?? (d.root === undefined ? 32 : 64),
       prepare: (d.prepare ?? {}) as PrepareConfigInput,
+      patients: d.root === undefined ? d.patients ?? 10 : null,
     })),
     gans: s.gans,
     search: {
@@ -353,6 +381,12 @@ export function resolveStudy(raw: unknown, file: string | null = null): Resolved
       unet: s.downstream.unet,
       maxSteps: s.downstream.maxSteps,
       syntheticCount: s.downstream.syntheticCount ?? s.samples,
+      batchSize: s.downstream.batchSize,
+      trials: s.selection.metric === 'dice' ? 'all' : s.downstream.trials,
+    },
+    evaluation: {
+      inceptionWeights: s.evaluation.inceptionWeights === undefined ? null : path.resolve(base, s.evaluation.inceptionWeights),
+      allowUnverified: s.evaluation.allowUnverified,
     },
     selection: { metric: s.selection.metric, direction: SELECTION_DIRECTION[s.selection.metric] },
     workers: s.workers ?? Math.max(1, os.availableParallelism()),

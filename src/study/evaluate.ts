@@ -168,9 +168,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   let inception: EvaluationResult['inception'] = null;
   let inceptionSkipped: string | undefined;
   let inceptionFeatures: { real: FeatureMatrix; fake: FeatureMatrix } | null = null;
-  const dir = weightsDir();
-  const status = opts.inceptionWeights ? null : weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
-  const weightsFile = opts.inceptionWeights?.file ?? (status?.state === 'present' ? status.path : null);
+  const { file: weightsFile, skipped } = resolveInceptionWeights(opts.inceptionWeights);
   if (weightsFile) {
     log('Inception features (pytorch-fid preprocessing)');
     const loaded = loadFidInception(weightsFile, { allowUnverified: opts.inceptionWeights?.allowUnverified ?? false });
@@ -191,8 +189,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
       loaded.net.dispose();
     }
   } else {
-    const why = status?.state === 'hash-mismatch' ? `${status.path} does not have the official hash` : `${FID_INCEPTION_WEIGHTS.file} is not in ${dir}`;
-    inceptionSkipped = `FID Inception weights unavailable (${why}): run \`medsyn weights\` for the download URL and where to put the file`;
+    inceptionSkipped = skipped!;
     log(`Inception metrics skipped: ${inceptionSkipped}`);
   }
 
@@ -275,6 +272,19 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   return result;
 }
 
+/**
+ * The Inception weights to use: the user's file when given, else the official file in the weights folder when
+ * present with its hash; otherwise null and one line saying how to add them.
+ */
+export function resolveInceptionWeights(given?: { readonly file: string; readonly allowUnverified?: boolean }): { readonly file: string | null; readonly skipped: string | null } {
+  if (given) return { file: given.file, skipped: null };
+  const dir = weightsDir();
+  const status = weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
+  if (status?.state === 'present') return { file: status.path, skipped: null };
+  const why = status?.state === 'hash-mismatch' ? `${status.path} does not have the official hash` : `${FID_INCEPTION_WEIGHTS.file} is not in ${dir}`;
+  return { file: null, skipped: `FID Inception weights unavailable (${why}): run \`medsyn weights\` for the download URL and where to put the file` };
+}
+
 /** The samples manifest when the folder holds a complete sample set of this run; null when it has none (yet). */
 function readCompleteManifest(dir: string, runConfigHash: string): SamplesManifest | null {
   const file = path.join(dir, SAMPLES_MANIFEST);
@@ -304,7 +314,7 @@ function readSegResult(dir: string): SegmentationResult | null {
 }
 
 /** UNet.encode over a set in batches: [N, featureDim] row-major. */
-async function encodeAll(net: UNet, s: SliceArrays, batchSize = 64): Promise<Float32Array> {
+export async function encodeAll(net: UNet, s: SliceArrays, batchSize = 64): Promise<Float32Array> {
   const plane = s.height * s.width * s.channels;
   const out = new Float32Array(s.count * net.featureDim);
   for (let start = 0; start < s.count; start += batchSize) {

@@ -52,7 +52,7 @@ export type TrialPlan =
 
 /** What of a dataset decides its prepared data (hashed into trial ids). The root path is left out: moving a folder keeps the ids. */
 export function datasetHashInputs(ds: StudyDataset): Record<string, unknown> {
-  return { id: ds.id, phantom: ds.root === null, size: ds.size, prepare: ds.prepare };
+  return { id: ds.id, phantom: ds.root === null, size: ds.size, prepare: ds.prepare, ...(ds.patients != null ? { patients: ds.patients } : {}) };
 }
 
 type Loss = 'non-saturating' | 'least-squares' | 'wasserstein' | 'hinge';
