@@ -130,3 +130,16 @@ export function requireWeights(w: KnownWeights = FID_INCEPTION_WEIGHTS, dir: str
   if (!fs.existsSync(p)) throw missingWeightsError(w, p);
   return p;
 }
+
+/**
+ * The Inception weights to use: the user's file when given, else the official file in the weights folder when
+ * present with its hash; otherwise null and one line saying how to add them.
+ */
+export function resolveInceptionWeights(given?: { readonly file: string; readonly allowUnverified?: boolean }): { readonly file: string | null; readonly skipped: string | null } {
+  if (given) return { file: given.file, skipped: null };
+  const dir = weightsDir();
+  const status = weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
+  if (status?.state === 'present') return { file: status.path, skipped: null };
+  const why = status?.state === 'hash-mismatch' ? `${status.path} does not have the official hash` : `${FID_INCEPTION_WEIGHTS.file} is not in ${dir}`;
+  return { file: null, skipped: `FID Inception weights unavailable (${why}): run \`medsyn weights\` for the download URL and where to put the file` };
+}

@@ -86,12 +86,17 @@ export function datasetsOf(records: StudyRecords): string[] {
   return uniq([...records.trials.map((t) => t.dataset), ...records.baselines.map((b) => b.dataset)]);
 }
 
-/** Selection metric for a dataset: the study's, falling back from FID to U-Net FID when no done trial has an FID. */
+/**
+ * Selection metric for a dataset: the study's, falling back from FID to U-Net FID when a done trial has no FID
+ * (FIDs of only some trials cannot rank all of them; the study runner's selection falls back the same way).
+ */
 export function metricFor(records: StudyRecords, dataset: string): { metric: SelectionMetric; note: string | null } {
   const done = records.trials.filter((t) => t.dataset === dataset && t.status === 'done');
   const m = records.selectionMetric;
-  if (m === 'fid' && !done.some((t) => metricOf(t, 'fid') !== null) && done.some((t) => metricOf(t, 'unetFid') !== null)) {
-    return { metric: 'unetFid', note: `No Inception FID on ${dataset} (Inception weights missing): best trials selected by U-Net FID instead.` };
+  if (m === 'fid' && done.some((t) => metricOf(t, 'fid') === null) && done.some((t) => metricOf(t, 'unetFid') !== null)) {
+    const missing = done.filter((t) => metricOf(t, 'fid') === null).length;
+    const which = missing === done.length ? 'No trial' : `${missing} of ${done.length} trials`;
+    return { metric: 'unetFid', note: `${which} on ${dataset} has an Inception FID (Inception weights missing): best trials selected by U-Net FID instead.` };
   }
   return { metric: m, note: null };
 }

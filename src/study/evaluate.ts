@@ -30,7 +30,9 @@ import { domainMetrics, type DomainMetricsReport } from '../metrics/domain/index
 import { embedRealVsGenerated, type UmapEmbedding } from '../metrics/domain/umap.js';
 import { extractInceptionFeatures, loadFidInception } from '../metrics/inception.js';
 import type { FeatureMatrix } from '../metrics/stats.js';
-import { FID_INCEPTION_WEIGHTS, weightsDir, weightsStatus } from '../metrics/weights.js';
+import { resolveInceptionWeights } from '../metrics/weights.js';
+
+export { resolveInceptionWeights };
 import { loadUNet, type UNet } from '../models/unet.js';
 import { sampleRun, SAMPLES_FORMAT, SAMPLES_MANIFEST, type SamplesManifest } from '../sampling/generate.js';
 import { concatSets, loadSampleFolder } from '../segmentation/regimes.js';
@@ -270,19 +272,6 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   };
   writeJsonAtomic(path.join(runDir, METRICS_FILE), result);
   return result;
-}
-
-/**
- * The Inception weights to use: the user's file when given, else the official file in the weights folder when
- * present with its hash; otherwise null and one line saying how to add them.
- */
-export function resolveInceptionWeights(given?: { readonly file: string; readonly allowUnverified?: boolean }): { readonly file: string | null; readonly skipped: string | null } {
-  if (given) return { file: given.file, skipped: null };
-  const dir = weightsDir();
-  const status = weightsStatus(dir).find((s) => s.weights.id === FID_INCEPTION_WEIGHTS.id);
-  if (status?.state === 'present') return { file: status.path, skipped: null };
-  const why = status?.state === 'hash-mismatch' ? `${status.path} does not have the official hash` : `${FID_INCEPTION_WEIGHTS.file} is not in ${dir}`;
-  return { file: null, skipped: `FID Inception weights unavailable (${why}): run \`medsyn weights\` for the download URL and where to put the file` };
 }
 
 /** The samples manifest when the folder holds a complete sample set of this run; null when it has none (yet). */

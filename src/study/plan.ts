@@ -189,7 +189,8 @@ export function planStudy(study: ResolvedStudy): StudyPlan {
               id: jobId.segmentTrial(t.id, regime), kind: 'segment', deps: [sample.id], dataset: ds.label, gan, trialId: t.id,
               payload: { kind: 'segment', dataset: ds.label, gan, regime, data, config: synthConfig, trial: { id: t.id } },
             });
-            if (regime === 'synthetic') segmentJob = seg.id;
+            // selecting by Dice reads the synthetic-only U-Net, or the real+synthetic one when that is all the study trains
+            if (regime === 'synthetic' || !syntheticRegimes.includes('synthetic')) segmentJob = seg.id;
           }
         }
         candidates.push({ trialId: t.id, evaluateJob: evaluate.id, segmentJob });

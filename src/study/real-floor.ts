@@ -18,7 +18,8 @@ import type { FeatureMatrix } from '../metrics/stats.js';
 import { extractInceptionFeatures, loadFidInception } from '../metrics/inception.js';
 import { loadUNet } from '../models/unet.js';
 import { concatSets } from '../segmentation/regimes.js';
-import { encodeAll, resolveInceptionWeights } from './evaluate.js';
+import { resolveInceptionWeights } from '../metrics/weights.js';
+import { encodeAll } from './evaluate.js';
 import type { InceptionChoice } from './plan.js';
 
 export interface RealFloor {

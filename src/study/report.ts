@@ -40,7 +40,12 @@ export function recordsFromStore(store: StudyStore, studyDir: string): StudyReco
   let unfinished = 0;
   let inceptionSkipped: string | null = null;
   const trials: TrialRecord[] = [];
-  for (const t of store.trials()) {
+  // study order (datasets and GANs as the study lists them), then configuration and seed
+  const dsOrder = new Map(study.datasets.map((d, i) => [d.label, i]));
+  const ganOrder = new Map(study.gans.map((g, i) => [g as string, i]));
+  const ordered = store.trials().sort((x, y) => (dsOrder.get(x.dataset) ?? 1e9) - (dsOrder.get(y.dataset) ?? 1e9)
+    || (ganOrder.get(x.gan) ?? 1e9) - (ganOrder.get(y.gan) ?? 1e9) || x.index - y.index || x.seed - y.seed);
+  for (const t of ordered) {
     const base = {
       dataset: t.dataset, gan: t.gan, trialId: t.id, configHash: t.configId, seed: t.seed,
       hyperparameters: Object.fromEntries(Object.entries(t.overrides).map(([k, v]) => [k, hyper(v)])),
@@ -50,10 +55,11 @@ export function recordsFromStore(store: StudyStore, studyDir: string): StudyReco
       continue;
     }
     const stages = [jobId.train(t.id), jobId.sample(t.id), jobId.evaluate(t.id)].map((id) => jobs.get(id));
-    const failed = stages.find((j) => j?.status === 'failed');
+    // a skipped stage is as final as a failed one (e.g. its dataset failed to prepare): the error says why
+    const failed = stages.find((j) => j?.status === 'failed') ?? stages.find((j) => j?.status === 'skipped');
     const train = done<TrainOutput>(jobId.train(t.id));
     if (failed) {
-      trials.push({ ...base, status: 'failed', error: `${failed.kind}: ${failed.error ?? 'failed'}`, wallTimeSec: train?.wallTimeSec ?? failed.wallSec ?? 0, imagesShown: train?.imagesShown ?? 0 });
+      trials.push({ ...base, status: 'failed', error: `${failed.kind} ${failed.status === 'skipped' ? 'skipped' : 'failed'}: ${failed.error ?? ''}`, wallTimeSec: train?.wallTimeSec ?? failed.wallSec ?? 0, imagesShown: train?.imagesShown ?? 0 });
       continue;
     }
     const e = done<EvaluateOutput>(jobId.evaluate(t.id));

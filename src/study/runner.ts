@@ -24,7 +24,8 @@ import { MEDSYN_VERSION } from '../core/version.js';
 import type { ResolvedStudy } from './config.js';
 import { LAYOUT, planStudy, STAGE_PRIORITY, type JobPayload } from './plan.js';
 import { selectBest, type SelectOutput } from './select.js';
-import type { WorkerJob } from './stages.js';
+import type { BaselineOutput, EvaluateOutput, WorkerJob } from './stages.js';
+import { resolveInceptionWeights } from '../metrics/weights.js';
 import { StudyStore, type JobRow } from './store.js';
 import type { FromWorker, ToWorker } from './worker.js';
 import { writeStudyReport } from './report.js';
@@ -88,7 +89,7 @@ export function acquireLock(dir: string): () => void {
 /** The study stored in a study folder (what `resume` and `report` run on). */
 export function storedStudy(store: StudyStore): ResolvedStudy {
   const text = store.getMeta('study');
-  if (!text) throw new ConfigError(`${store.file}: holds no study (was it created by \`medsyn study run\`?)`);
+  if (!text) throw new ConfigError(`${store.file}: holds no study yet (\`medsyn study run\` was stopped before it recorded one)\n  fix: start it again with \`medsyn study run STUDY.json --out ${path.dirname(store.file)}\``);
   return JSON.parse(text) as ResolvedStudy;
 }
 
@@ -137,6 +138,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyRunResult> {
     store.setMeta({ study: text, study_hash: configHash(study), medsyn_version: MEDSYN_VERSION, ...(store.getMeta('created_at') ? {} : { created_at: new Date().toISOString() }) });
     const plan = planStudy(study);
     const sync = store.syncPlan(plan.trials, plan.jobs, { retryFailed: opts.retryFailed ?? false });
+    reopenWithoutInception(store, study, log);
     const invalid = plan.trials.filter((t) => t.invalid !== null);
     const workers = Math.max(1, opts.workers ?? study.workers);
     log(`study ${study.name}: ${plan.trials.length} trials (${invalid.length} invalid), ${plan.jobs.length} jobs`
@@ -159,6 +161,22 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyRunResult> {
       release();
     }
   }
+}
+
+/**
+ * Evaluations finished without the Inception weights run again once the weights are there (adding them to a
+ * finished study fills in its FIDs), and with them the selections and U-Nets that depended on those numbers.
+ */
+function reopenWithoutInception(store: StudyStore, study: ResolvedStudy, log: (line: string) => void): void {
+  const given = study.evaluation.inceptionWeights;
+  const weights = resolveInceptionWeights(given ? { file: given, allowUnverified: study.evaluation.allowUnverified } : undefined);
+  if (!weights.file) return;
+  const stale = store.jobs().filter((j) => j.status === 'done' && (
+    (j.kind === 'evaluate' && (j.result as EvaluateOutput).fid === null)
+    || (j.kind === 'baseline' && (j.result as BaselineOutput).floor !== null && (j.result as BaselineOutput).floor!.fid === null)));
+  if (stale.length === 0) return;
+  const n = store.reopen(stale.map((j) => j.id));
+  log(`Inception weights found (${weights.file}): ${stale.length} evaluation(s) made without them run again for FID/KID (${n} job(s) reopened)`);
 }
 
 async function schedule(store: StudyStore, out: string, workers: number, slots: Slot[], log: (line: string) => void, stopping: () => boolean): Promise<void> {

@@ -19,7 +19,7 @@ type Lookup = (jobId: string) => { readonly status: string; readonly result: unk
 
 export function selectBest(p: Extract<JobPayload, { kind: 'select' }>, job: Lookup): SelectOutput {
   const done = p.candidates.filter((c) => job(c.evaluateJob)?.status === 'done');
-  if (done.length === 0) throw new Error(`no trial of ${p.gan} on ${p.dataset} finished (all ${p.candidates.length} failed); nothing to select`);
+  if (done.length === 0) throw new Error(`no trial of ${p.gan} on ${p.dataset} finished (${p.candidates.length} failed or skipped); nothing to select`);
   const evals = done.map((c) => ({ c, e: job(c.evaluateJob)!.result as EvaluateOutput }));
   let metric = p.metric;
   let note: string | null = null;

@@ -2,8 +2,8 @@
  * `medsyn study status`: what a study has done, is doing and has failed, and the best trial so far per dataset and
  * GAN — read from the store (safe while the runner writes: WAL readers see the last committed state).
  */
-import { JOB_KINDS } from './plan.js';
-import type { EvaluateOutput } from './stages.js';
+import { JOB_KINDS, type JobPayload } from './plan.js';
+import { selectBest } from './select.js';
 import type { StudyStore, JobStatus } from './store.js';
 import type { ResolvedStudy } from './config.js';
 
@@ -23,16 +23,17 @@ export function studyStatus(store: StudyStore): StudyStatus {
   const byKind: Record<string, Record<JobStatus, number>> = {};
   for (const k of JOB_KINDS) byKind[k] = empty();
   for (const j of jobs) byKind[j.kind]![j.status]++;
-  const metric = study?.selection.metric ?? 'fid';
-  const best = new Map<string, { dataset: string; gan: string; trialId: string; metric: string; value: number; of: number }>();
+  // best so far: what each GAN's select job would pick from the trials evaluated until now
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const best: StudyStatus['best'][number][] = [];
   for (const j of jobs) {
-    if (j.kind !== 'evaluate' || j.status !== 'done' || !j.dataset || !j.gan || !j.trialId) continue;
-    const e = j.result as EvaluateOutput;
-    const [name, v] = metric === 'fid' && e.fid !== null ? ['fid', e.fid] : metric === 'kid' && e.kid !== null ? ['kid', e.kid] : ['unetFid', e.unetFid];
-    const key = `${j.dataset}\u0000${j.gan}`;
-    const cur = best.get(key);
-    if (!cur || v < cur.value) best.set(key, { dataset: j.dataset, gan: j.gan, trialId: j.trialId, metric: name as string, value: v as number, of: (cur?.of ?? 0) + 1 });
-    else cur.of++;
+    if (j.kind !== 'select' || !j.dataset || !j.gan) continue;
+    try {
+      const s = selectBest(j.payload as Extract<JobPayload, { kind: 'select' }>, (id) => byId.get(id));
+      best.push({ dataset: j.dataset, gan: j.gan, trialId: s.trialId, metric: s.metric, value: s.value, of: s.candidates });
+    } catch {
+      // nothing evaluated yet for this GAN
+    }
   }
   return {
     study: study?.name ?? '(unknown)',
@@ -40,7 +41,7 @@ export function studyStatus(store: StudyStore): StudyStatus {
     byKind,
     running: jobs.filter((j) => j.status === 'running').map((j) => ({ id: j.id, since: j.startedAt })),
     failed: jobs.filter((j) => j.status === 'failed').map((j) => ({ id: j.id, error: (j.error ?? '').split('\n')[0]! })),
-    best: [...best.values()],
+    best,
   };
 }
 

@@ -177,7 +177,11 @@ export class StudyStore {
       counts.interrupted = this.db.prepare("UPDATE attempts SET outcome = 'interrupted', ended_at = ? WHERE outcome IS NULL").run(now()).changes;
       this.db.prepare("UPDATE jobs SET status = 'pending' WHERE status = 'running'").run();
       this.db.prepare("UPDATE jobs SET status = 'pending', error = NULL WHERE status = 'skipped'").run();
-      if (opts.retryFailed) counts.retried = this.db.prepare("UPDATE jobs SET status = 'pending', error = NULL WHERE status = 'failed'").run().changes;
+      let retriedIds: string[] = [];
+      if (opts.retryFailed) {
+        retriedIds = (this.db.prepare("SELECT id FROM jobs WHERE status = 'failed'").all() as { id: string }[]).map((r) => r.id);
+        counts.retried = this.db.prepare("UPDATE jobs SET status = 'pending', error = NULL WHERE status = 'failed'").run().changes;
+      }
       this.db.prepare('UPDATE jobs SET in_plan = 0').run();
       const get = this.db.prepare('SELECT input_hash FROM jobs WHERE id = ?');
       const insert = this.db.prepare(`INSERT INTO jobs (id, kind, dataset, gan, trial_id, deps, input_hash, rank, payload, status, in_plan)
@@ -196,8 +200,47 @@ export class StudyStore {
         else if (existing.input_hash !== j.inputHash) { reset.run(row); counts.replanned++; }
         else keep.run({ id: row.id, rank: row.rank, deps: row.deps, payload: row.payload });
       }
+      // A retried job can change what was decided without it (a select that ran over the other trials).
+      this.reopenDependents(retriedIds);
     })();
     return counts;
+  }
+
+  /**
+   * Returns jobs to pending (results dropped) together with everything downstream of them that already ran,
+   * in one transaction: e.g. evaluations done without Inception weights, once the weights are there.
+   */
+  reopen(ids: readonly string[]): number {
+    if (ids.length === 0) return 0;
+    return this.db.transaction(() => {
+      const put = this.db.prepare("UPDATE jobs SET status = 'pending', result = NULL, error = NULL, finished_at = NULL, wall_s = NULL WHERE id = ? AND status != 'running'");
+      let n = 0;
+      for (const id of ids) n += put.run(id).changes;
+      return n + this.reopenDependents(ids);
+    })();
+  }
+
+  /** Transitively resets finished (done / failed / skipped) dependents of `ids` to pending; returns how many. */
+  private reopenDependents(ids: readonly string[]): number {
+    if (ids.length === 0) return 0;
+    const rows = this.db.prepare('SELECT id, deps, status FROM jobs WHERE in_plan = 1').all() as { id: string; deps: string; status: string }[];
+    const dependents = new Map<string, string[]>();
+    for (const r of rows) for (const d of JSON.parse(r.deps) as string[]) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
+    const status = new Map(rows.map((r) => [r.id, r.status]));
+    const put = this.db.prepare("UPDATE jobs SET status = 'pending', result = NULL, error = NULL, finished_at = NULL, wall_s = NULL WHERE id = ?");
+    const seen = new Set(ids);
+    const queue = [...ids];
+    let n = 0;
+    while (queue.length > 0) {
+      for (const dep of dependents.get(queue.shift()!) ?? []) {
+        if (seen.has(dep)) continue;
+        seen.add(dep);
+        queue.push(dep);
+        const s = status.get(dep);
+        if (s === 'done' || s === 'failed' || s === 'skipped') { put.run(dep); n++; }
+      }
+    }
+    return n;
   }
 
   /** Jobs of the current plan, in plan order. */

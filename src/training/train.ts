@@ -241,7 +241,7 @@ export async function trainGan(opts: TrainGanOptions): Promise<TrainingSummary> 
     if (!fs.existsSync(latestFile)) checkpoint(true); // nothing to train (kimg already reached) and no checkpoint yet
     const finalGrid = await grid('grid-final.png');
     const sessionSec = (performance.now() - sessionStart) / 1000;
-    log(`done: ${trainer.step} steps, ${(trainer.imagesShown / 1000).toFixed(3)} kimg, ${sessionSec.toFixed(1)} s this session`);
+    log(`done: ${trainer.step} steps (${trainer.step - (resumedFromStep ?? 0)} trained this session), ${(trainer.imagesShown / 1000).toFixed(3)} kimg, ${sessionSec.toFixed(1)} s this session`);
     return {
       runDir, configHash: hash, steps: trainer.step, imagesShown: trainer.imagesShown, kimg: trainer.imagesShown / 1000,
       sessionSec, wallTimeSec: wallTime(), finalLosses: lastValues, checkpoint: latestFile, grid: finalGrid,
