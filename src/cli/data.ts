@@ -1,7 +1,7 @@
 /** `medsyn data phantoms|prepare|show`. */
 import path from 'node:path';
-import type { Command } from 'commander';
-import { writePhantoms } from '../data/phantoms/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { PHANTOM_DATASETS, writePhantoms, type PhantomDataset } from '../data/phantoms/index.js';
 import { prepareDataset } from '../data/prepare.js';
 import { loadPrepared } from '../data/load.js';
 import { renderOverlayGrid } from '../data/show.js';
@@ -21,11 +21,18 @@ export function registerDataCommands(program: Command): void {
     .requiredOption('--out <dir>', 'output folder; receives acdc/, sliver07/ and idrid/')
     .option('--patients <n>', 'patients (images) per dataset', intOption('--patients', 3, 1000), 12)
     .option('--seed <s>', 'random seed (same seed, same files)', intOption('--seed', 0), 0)
-    .action(async (opts: { out: string; patients: number; seed: number }) => {
+    .option('--datasets <list>', `comma-separated subset of ${PHANTOM_DATASETS.join(',')}`, (v: string) => {
+      const list = v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+      const bad = list.filter((x) => !(PHANTOM_DATASETS as readonly string[]).includes(x));
+      if (bad.length > 0 || list.length === 0) throw new InvalidArgumentError(`--datasets takes a comma-separated subset of ${PHANTOM_DATASETS.join(', ')}, got "${v}".`);
+      return list as PhantomDataset[];
+    })
+    .action(async (opts: { out: string; patients: number; seed: number; datasets?: PhantomDataset[] }) => {
       let bar: Progress | undefined;
       const roots = await writePhantoms(opts.out, {
         patients: opts.patients,
         seed: opts.seed,
+        ...(opts.datasets ? { datasets: opts.datasets } : {}),
         onProgress: (done, total, note) => {
           bar ??= new Progress({ label: 'phantoms', total, unit: 'cases' });
           bar.tick(1, note);

@@ -16,10 +16,10 @@ import { collect, intOption } from './options.js';
 /** The demo study shipped with medsyn (resolved from the package, so `npx medsyn demo` works from any folder). */
 export const DEMO_STUDY = fileURLToPath(new URL('../../../studies/demo.json', import.meta.url));
 
-interface RunOpts { out?: string; set?: string[]; workers?: number; retryFailed?: boolean; report: boolean }
+interface RunOpts { out?: string; set?: string[]; dataDir?: string; workers?: number; retryFailed?: boolean; report: boolean }
 
 async function run(file: string, o: RunOpts, defaultOut: (name: string) => string): Promise<void> {
-  const study = loadStudy(file, o.set ?? []);
+  const study = loadStudy(file, o.set ?? [], o.dataDir ? { dataDir: o.dataDir } : {});
   const r = await runStudy({
     study, out: o.out ?? defaultOut(study.name), report: o.report,
     ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.retryFailed ? { retryFailed: true } : {}),
@@ -43,6 +43,7 @@ export function registerStudyCommands(program: Command): void {
     .description('run (or continue) a study file; finished jobs whose inputs did not change are kept')
     .argument('<file>', 'study file (JSON; see studies/)')
     .option('--out <dir>', 'study folder (default: medsyn-studies/<name>)')
+    .option('--data-dir <dir>', 'folder the study\'s relative dataset roots are in (default: the study file\'s folder), e.g. one holding ACDC/, SLiver07/, IDRiD/')
     .option('--set <key=value>', 'override a study field, e.g. training.kimg=4 or search.space.d.filters=16,32 (repeatable)', collect))
     .action(async (file: string, o: RunOpts) => {
       await run(file, o, (name) => path.join('medsyn-studies', name));

@@ -345,14 +345,20 @@ function issueKnownKeys(p: readonly PropertyKey[]): readonly string[] | undefine
  * Validates a parsed study (plain JSON) and fills the defaults. `file` names the source in errors and resolves
  * relative dataset roots.
  */
-export function resolveStudy(raw: unknown, file: string | null = null): ResolvedStudy {
+export interface ResolveStudyOptions {
+  /** Folder that relative dataset roots are resolved against. @default the study file's folder (else the working directory) */
+  readonly dataDir?: string;
+}
+
+export function resolveStudy(raw: unknown, file: string | null = null, opts: ResolveStudyOptions = {}): ResolvedStudy {
   const where = file ?? 'study';
   const parsed = StudySchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(`${where}: invalid study:\n${parsed.error.issues.map(formatIssue).join('\n')}`);
   }
   const s = parsed.data;
-  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const base = opts.dataDir ? path.resolve(opts.dataDir) : file ? path.dirname(path.resolve(file)) : process.cwd();
+  if (opts.dataDir && !fs.existsSync(base)) throw new ConfigError(`--data-dir ${opts.dataDir}: no such folder\n  fix: give the folder that holds the datasets (e.g. ACDC/, SLiver07/, IDRiD/)`);
   const study: ResolvedStudy = {
     file: file ? path.resolve(file) : null,
     name: s.name,
@@ -435,7 +441,7 @@ export function applyStudyOverrides(raw: unknown, overrides: readonly string[]):
 }
 
 /** Reads, overrides, validates and freezes a study file. */
-export function loadStudy(file: string, overrides: readonly string[] = []): ResolvedStudy {
+export function loadStudy(file: string, overrides: readonly string[] = [], opts: ResolveStudyOptions = {}): ResolvedStudy {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -450,7 +456,7 @@ export function loadStudy(file: string, overrides: readonly string[] = []): Reso
   }
   const where = overrides.length > 0 ? `${file} (with overrides ${overrides.join(' ')})` : file;
   try {
-    return resolveStudy(applyStudyOverrides(raw, overrides), file);
+    return resolveStudy(applyStudyOverrides(raw, overrides), file, opts);
   } catch (err) {
     if (err instanceof ConfigError && overrides.length > 0 && err.message.startsWith(file)) {
       throw new ConfigError(where + err.message.slice(file.length));

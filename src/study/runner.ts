@@ -111,6 +111,12 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyRunResult> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const started = performance.now();
   const out = path.resolve(opts.out);
+  // a missing dataset folder is a typo, found now rather than after the phantoms and the other datasets
+  opts.study.datasets.forEach((ds, i) => {
+    if (ds.root !== null && !fs.existsSync(ds.root)) {
+      throw new ConfigError(`${opts.study.file ?? 'study'}: datasets[${i}] (${ds.label}): ${ds.root} does not exist\n  fix: pass --data-dir with the folder that holds it, or set datasets[${i}].root (relative roots resolve against --data-dir, else the study file's folder)`);
+    }
+  });
   fs.mkdirSync(out, { recursive: true });
   const release = acquireLock(out);
   const store = StudyStore.open(path.join(out, LAYOUT.store), { create: true });
@@ -186,6 +192,7 @@ async function schedule(store: StudyStore, out: string, workers: number, slots: 
   const total = jobs.size;
   const durations = new Map<string, number[]>();
   let startupFailures = 0;
+  let engineLogged = false;
 
   const events: Event[] = [];
   let wake: (() => void) | null = null;
@@ -307,6 +314,8 @@ async function schedule(store: StudyStore, out: string, workers: number, slots: 
         const msg = e.msg;
         if (msg.type === 'ready') {
           slot.ready = true;
+          if (!engineLogged) log(`workers: ${msg.engine}`);
+          engineLogged = true;
           continue;
         }
         const current = slot.job;

@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const orphaned = (): boolean => process.ppid !== parent || !process.connected;
   process.on('disconnect', () => process.exit(0));
 
-  const engine = await initEngine();
+  // the runner prints one engine line for the study; workers keep theirs in their job logs
+  const engine = await initEngine({ log: () => {} });
   send({ type: 'ready', engine: `${engine.backend} (TF.js ${engine.tfjsVersion})` });
 
   let busy = false;

@@ -25,7 +25,7 @@ function ok(...args: string[]): string {
 }
 
 test('every command answers --help', () => {
-  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['evaluate'], ['metrics'], ['weights'], ['demo']]) {
+  for (const cmd of [[], ['data'], ['data', 'phantoms'], ['data', 'prepare'], ['data', 'show'], ['train'], ['sample'], ['segment'], ['evaluate'], ['metrics'], ['weights'], ['demo'], ['study'], ['study', 'run'], ['study', 'resume'], ['study', 'status'], ['study', 'report']]) {
     const out = ok(...cmd, '--help');
     assert.match(out, /Usage: medsyn/);
   }
@@ -99,4 +99,32 @@ test('bad input: exit code 1 and a message that names the path', () => {
   const badSet = medsyn('train', '--data', missing, '--out', path.join(work, 'r'), '--set', 'd.filterz=3');
   assert.equal(badSet.code, 1);
   assert.match(badSet.stderr, /d\.filterz.*\n?.*d\.filters/s, 'unknown key named, with the closest valid one');
+});
+
+test('a study on data in its publisher layout: study run --data-dir (here IDRiD-layout JPEG/TIFF files)', { timeout: 300_000 }, () => {
+  const data = path.join(work, 'study-data');
+  ok('data', 'phantoms', '--out', data, '--patients', '6', '--datasets', 'idrid');
+  const file = path.join(work, 'idrid-study.json');
+  fs.writeFileSync(file, JSON.stringify({
+    name: 'idrid-tiny',
+    datasets: [{ id: 'idrid', root: 'idrid', size: 16 }],
+    gans: ['dcgan'],
+    search: { fixed: { batchSize: 8, 'g.filters': 8, 'd.filters': 8, latentDim: 16 } },
+    training: { kimg: 0.04 },
+    samples: 16,
+    downstream: { regimes: ['real', 'synthetic'], unet: { depth: 2, filters: 4 }, maxSteps: 3, batchSize: 8 },
+    workers: 1,
+  }));
+  const out = path.join(work, 'idrid-study');
+  const missing = medsyn('study', 'run', file, '--out', out, '--data-dir', path.join(work, 'nowhere'));
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /--data-dir .*nowhere: no such folder/);
+  const printed = ok('study', 'run', file, '--out', out, '--data-dir', data);
+  assert.equal(printed.trim().split('\n').pop(), path.join(out, 'report', 'index.html'));
+  const status = JSON.parse(ok('study', 'status', out, '--json')) as { counts: { done: number; failed: number; pending: number } };
+  assert.equal(status.counts.failed, 0);
+  assert.equal(status.counts.pending, 0);
+  const table = fs.readFileSync(path.join(out, 'report', 'table2.csv'), 'utf8');
+  assert.match(table, /Original data/);
+  assert.match(table, /dcgan/);
 });

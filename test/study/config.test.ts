@@ -119,4 +119,14 @@ test('the shipped study files load', () => {
   assert.equal(acdc.search.trials, 20);
   assert.equal(acdc.datasets[0]!.size, 64);
   assert.ok(acdc.datasets[0]!.root !== null && path.isAbsolute(acdc.datasets[0]!.root));
+  // --data-dir: relative roots resolve against it
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medsyn-data-dir-'));
+  try {
+    const paper = loadStudy(path.join(REPO, 'studies/paper.json'), [], { dataDir });
+    assert.deepEqual(paper.datasets.map((d) => [d.id, d.root]), [['acdc', path.join(dataDir, 'ACDC')], ['sliver07', path.join(dataDir, 'SLiver07')], ['idrid', path.join(dataDir, 'IDRiD')]]);
+    for (const f of ['sliver07', 'idrid']) assert.equal(loadStudy(path.join(REPO, `studies/${f}.json`), [], { dataDir }).datasets[0]!.id, f);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  assert.throws(() => loadStudy(path.join(REPO, 'studies/paper.json'), [], { dataDir: '/no/such/folder' }), /--data-dir \/no\/such\/folder: no such folder/);
 });
