@@ -46,6 +46,10 @@ export interface TrialRecord {
   /** Mean pairwise MS-SSIM of generated and of real images (generated ≫ real: mode collapse). */
   readonly msssimGenerated?: number | null;
   readonly msssimReal?: number | null;
+  /** Training wall time until the snapshot with the best FID (of those evaluated over training). */
+  readonly timeToBestSec?: number | null;
+  /** Leave-one-out k-NN separability of real vs generated in the U-Net-space UMAP (0.5: indistinguishable, 1: apart). */
+  readonly umapSeparability?: number | null;
   /** Path of the run's sample grid (PNG). */
   readonly gridPng?: string;
   /** UMAP of real vs generated features in the real-data U-Net's encoder space ... */

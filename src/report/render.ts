@@ -16,10 +16,11 @@ export interface RenderedReport {
 }
 
 /** Section ids, in order; the HTML and the Markdown both carry every one. */
-export const SECTIONS = ['table2', 'correlation', 'paired-tests', 'outliers', 'cost', 'fig3', 'fig4', 'fig5', 'fig6', 'protocols'] as const;
+export const SECTIONS = ['table2', 'quality', 'correlation', 'paired-tests', 'outliers', 'cost', 'fig3', 'fig4', 'fig5', 'fig6', 'protocols'] as const;
 
 const TITLES: Record<(typeof SECTIONS)[number], string> = {
   table2: 'Table 2: best trial per GAN',
+  quality: 'Sample quality of the best trials: memorisation, mask plausibility, mask–image consistency, diversity',
   correlation: 'FID vs Dice: Spearman rank correlation',
   'paired-tests': 'Paired tests (Wilcoxon signed-rank, per-patient Dice)',
   outliers: 'Flagged trials',
@@ -61,12 +62,24 @@ function durationText(sec: number): string {
 
 interface Block { head: string[]; rows: string[][] }
 
-function sectionBlocks(t: DatasetTable): Record<'table2' | 'correlation' | 'paired-tests' | 'outliers' | 'cost', { blocks: Block[]; notes: string[] }> {
+function sectionBlocks(t: DatasetTable): Record<'table2' | 'quality' | 'correlation' | 'paired-tests' | 'outliers' | 'cost', { blocks: Block[]; notes: string[] }> {
   const metricName = t.metricUsed === 'fid' ? 'FID' : t.metricUsed === 'unetFid' ? 'U-Net FID' : t.metricUsed;
   return {
     table2: {
       blocks: [{ head: table2Header(), rows: t.rows.map(table2Cells) }],
       notes: [`Best trial per GAN selected by ${metricName}.`, ...(t.fallbackNote ? [t.fallbackNote] : [])],
+    },
+    quality: {
+      blocks: t.best.size ? [{
+        head: ['GAN', 'Trial', 'Near copies', 'Plausible masks (generated / real)', 'Mask–image Dice', 'MS-SSIM (generated / real)', 'UMAP separability'],
+        rows: [...t.best].map(([g, b]) => [
+          g, b.trialId, fmt(b.memorisation), `${fmt(b.plausibleShare)} / ${fmt(b.plausibleShareReal)}`, fmt(b.maskImageDice),
+          `${fmt(b.msssimGenerated)} / ${fmt(b.msssimReal)}`, fmt(b.umapSeparability),
+        ]),
+      }] : [],
+      notes: [
+        'Near copies: share of samples whose nearest training image is closer than a low percentile of the held-out real images’ nearest-training distances (memorisation). Plausible masks: share satisfying the dataset\'s topology rules (connected components, holes, nesting). Mask–image Dice: the real-data U-Net\'s segmentation of each generated image against the generated mask (does the mask fit its image?). MS-SSIM: mean pairwise similarity (generated ≫ real: mode collapse). UMAP separability: k-NN accuracy real vs generated in the U-Net feature space (0.5: indistinguishable).',
+      ],
     },
     correlation: {
       blocks: [{
@@ -88,10 +101,10 @@ function sectionBlocks(t: DatasetTable): Record<'table2' | 'correlation' | 'pair
     },
     cost: {
       blocks: [{
-        head: ['GAN', 'Trials', 'Failed', 'Wall time', 'Images shown'],
-        rows: t.cost.map((c) => [c.gan, String(c.trials), String(c.failed), durationText(c.wallTimeSec), c.imagesShown.toLocaleString('en-US')]),
+        head: ['GAN', 'Trials', 'Failed', 'Wall time', 'Images shown', 'Time to best FID (mean per trial)'],
+        rows: t.cost.map((c) => [c.gan, String(c.trials), String(c.failed), durationText(c.wallTimeSec), c.imagesShown.toLocaleString('en-US'), c.meanTimeToBestSec === null ? '—' : durationText(c.meanTimeToBestSec)]),
       }],
-      notes: [],
+      notes: ['Wall time: training time summed over the GAN\'s trials. Time to best FID: training time until the network snapshot with the lowest U-Net FID (one snapshot per checkpoint; with a single checkpoint it is the whole run).'],
     },
   };
 }
@@ -124,7 +137,7 @@ export async function buildStudyReport(records: StudyRecords): Promise<RenderedR
   const protocols = { ...DEFAULT_PROTOCOLS, ...(records.protocols ?? {}) };
   const protoList = (Object.keys(FOOTNOTE) as MetricKey[]).map((k) => [FOOTNOTE[k], k, protocols[k]] as const);
   const perDataset = tables.map((t) => ({ t, s: sectionBlocks(t) }));
-  const tableSections = ['table2', 'correlation', 'paired-tests', 'outliers', 'cost'] as const;
+  const tableSections = ['table2', 'quality', 'correlation', 'paired-tests', 'outliers', 'cost'] as const;
   const done = records.trials.filter((t) => t.status === 'done').length;
   const summary = `${records.trials.length} trials (${done} done, ${records.trials.length - done} failed) on ${tables.length} dataset(s); created ${records.createdAt}.`;
 

@@ -37,6 +37,13 @@ export interface GanCost {
   readonly failed: number;
   readonly wallTimeSec: number;
   readonly imagesShown: number;
+  /** Mean over the GAN's trials of the training time to their best FID over training; null when none recorded it. */
+  readonly meanTimeToBestSec: number | null;
+}
+
+function meanOf(values: readonly (number | null)[]): number | null {
+  const xs = values.filter((v): v is number => v !== null);
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
 export interface DatasetTable {
@@ -167,6 +174,7 @@ export function costPerGan(trials: readonly TrialRecord[]): GanCost[] {
       failed: ts.filter((t) => t.status === 'failed').length,
       wallTimeSec: ts.reduce((s, t) => s + (num(t.wallTimeSec) ?? 0), 0),
       imagesShown: ts.reduce((s, t) => s + (num(t.imagesShown) ?? 0), 0),
+      meanTimeToBestSec: meanOf(ts.map((t) => num(t.timeToBestSec))),
     };
   });
 }

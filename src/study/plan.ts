@@ -22,9 +22,14 @@ import { expandStudy, type TrialPlan } from './sweep.js';
 export const JOB_KINDS = ['phantoms', 'prepare', 'baseline', 'train', 'sample', 'evaluate', 'select', 'segment'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Among ready jobs, later stages first: results arrive early and the pipeline's tail stays short. */
+/**
+ * Which ready job a free worker takes. Data first (phantoms, prepare: quick, and they unlock every other job
+ * of their dataset — last, they would leave a whole dataset for the end), then the real-data U-Nets (the
+ * evaluations need the real one), then later stages before earlier ones, so each trial's results arrive
+ * soon after its training and the study's tail stays short; trainings fill the rest.
+ */
 export const STAGE_PRIORITY: Readonly<Record<JobKind, number>> = {
-  segment: 7, select: 6, evaluate: 5, sample: 4, baseline: 3, train: 2, prepare: 1, phantoms: 0,
+  phantoms: 9, prepare: 8, baseline: 7, segment: 6, select: 5, evaluate: 4, sample: 3, train: 2,
 };
 
 /** Seed of the sample latents (distinct from the training seeds so samples are never training latents). */

@@ -74,7 +74,7 @@ export function recordsFromStore(store: StudyStore, studyDir: string): StudyReco
       memorisation: e.memorisation, plausibleShare: e.plausibleShare, plausibleShareReal: e.plausibleShareReal,
       maskImageDice: e.maskImageDice, msssimGenerated: e.msssimGenerated, msssimReal: e.msssimReal,
       gridPng: abs(train.grid),
-      umap: { points: e.umap.unet.points },
+      umap: { points: e.umap.unet.points }, umapSeparability: e.umap.unet.separability, timeToBestSec: e.timeToBestSec,
       ...(e.umap.inception ? { umapInception: { points: e.umap.inception.points } } : {}),
     });
   }

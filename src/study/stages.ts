@@ -24,7 +24,8 @@ import { runSegmentation, type SegmentationResult } from '../segmentation/segmen
 import { GRID_SAMPLES, trainGan } from '../training/train.js';
 import { writeGrid } from '../training/grid.js';
 import { evaluateRun } from './evaluate.js';
-import { LAYOUT, type JobKind, type JobPayload, type SegmentConfig } from './plan.js';
+import { timeToBest, unetFidCurve, type CurvePoint } from './fid-curve.js';
+import { LAYOUT, SAMPLE_SEED, type JobKind, type JobPayload, type SegmentConfig } from './plan.js';
 import { realFloor, type RealFloor } from './real-floor.js';
 
 export interface StageContext {
@@ -88,6 +89,9 @@ export interface EvaluateOutput {
   readonly msssimGenerated: number | null;
   readonly msssimReal: number | null;
   readonly inceptionSkipped: string | null;
+  /** U-Net FID of every network snapshot (fid-curve.ts) and the training time to the best of them. */
+  readonly curve: readonly CurvePoint[];
+  readonly timeToBestSec: number | null;
   readonly umap: {
     readonly unet: { readonly points: readonly { x: number; y: number; source: string }[]; readonly separability: number };
     readonly inception: { readonly points: readonly { x: number; y: number; source: string }[]; readonly separability: number } | null;
@@ -185,7 +189,8 @@ const STAGES: { [K in Exclude<JobKind, 'select'>]: Stage<K> } = {
     const data = loadPrepared(abs(ctx, p.data));
     const summary = await trainGan({
       data, gan: p.gan, kimg: p.kimg, outDir: abs(ctx, p.runDir), seed: p.seed, resume: true, quiet: true,
-      checkpointKimg: p.checkpointKimg, snapshotKimg: p.kimg, log: ctx.log, onProgress: () => ctx.checkpoint(),
+      // a network snapshot at every checkpoint: the evaluation scores each one for the FID-over-training curve
+      checkpointKimg: p.checkpointKimg, snapshotKimg: p.checkpointKimg, log: ctx.log, onProgress: () => ctx.checkpoint(),
     });
     const stepsThisAttempt = summary.steps - (summary.resumedFromStep ?? 0);
     return {
@@ -214,6 +219,8 @@ const STAGES: { [K in Exclude<JobKind, 'select'>]: Stage<K> } = {
       runDir: abs(ctx, p.runDir), data: abs(ctx, p.data), samplesDir: abs(ctx, p.samplesDir), unetDir: abs(ctx, p.unetDir), seed: p.seed,
       log: ctx.log, ...(p.inception.file ? { inceptionWeights: { file: p.inception.file, allowUnverified: p.inception.allowUnverified } } : {}),
     });
+    const curve = await unetFidCurve({ runDir: abs(ctx, p.runDir), data: abs(ctx, p.data), unetDir: abs(ctx, p.unetDir), n: r.samples.n, seed: SAMPLE_SEED });
+    ctx.log(`U-Net FID over training: ${curve.map((q) => `${q.kimg} kimg ${q.unetFid.toPrecision(4)}`).join(', ')}`);
     const d = r.domain;
     const points = (e: { points: readonly { x: number; y: number; source: string }[]; separability: number }) => ({
       points: e.points.map((q) => ({ x: Math.round(q.x * 1e4) / 1e4, y: Math.round(q.y * 1e4) / 1e4, source: q.source })),
@@ -229,6 +236,7 @@ const STAGES: { [K in Exclude<JobKind, 'select'>]: Stage<K> } = {
       msssimGenerated: d.diversity?.generated.mean ?? null, msssimReal: d.diversity?.real.mean ?? null,
       inceptionSkipped: r.inception_skipped ?? null,
       umap: { unet: points(r.umap.unet), inception: r.umap.inception ? points(r.umap.inception) : null },
+      curve, timeToBestSec: timeToBest(curve),
     };
   },
 

@@ -73,8 +73,13 @@ function comparable(j: JobRow): unknown {
     case 'train': return { steps: r.steps, imagesShown: r.imagesShown, finalLosses: r.finalLosses };
     case 'sample': return { n: r.n };
     case 'select': return { trialId: r.trialId, value: r.value };
+    case 'evaluate': {
+      // the FID-over-training curve: same snapshots, same scores; only the wall times differ
+      const { metricsFile: _mf, timeToBestSec: _tb, curve, ...rest } = r as Record<string, unknown> & { curve: { kimg: number; unetFid: number }[] };
+      return { ...rest, curve: curve.map((q) => [q.kimg, q.unetFid]) };
+    }
     default: {
-      const { resultFile: _rf, metricsFile: _mf, ...rest } = r;
+      const { resultFile: _rf, ...rest } = r;
       return rest;
     }
   }
@@ -133,6 +138,10 @@ test('a study runs to the end on two workers, and a study killed with SIGKILL at
     const A = snapshot(a);
     assert.ok(A.jobs.size >= 20, `${A.jobs.size} jobs`);
     for (const j of A.jobs.values()) assert.equal(j.status, 'done', `${j.id}: ${j.error}`);
+    // three checkpoints per training → three snapshots scored over training
+    for (const j of A.jobs.values()) {
+      if (j.kind === 'evaluate') assert.deepEqual((j.result as { curve: { kimg: number }[] }).curve.map((q) => q.kimg), [0.04, 0.08, 0.12]);
+    }
     const status = cli(['study', 'status', a, '--json']);
     assert.equal(status.status, 0, status.stderr);
     const s = JSON.parse(status.stdout) as { counts: { done: number; failed: number }; best: unknown[] };
@@ -153,7 +162,9 @@ test('a study runs to the end on two workers, and a study killed with SIGKILL at
     for (let round = 0; round < 12 && outcome === 'killed'; round++) {
       kills++;
       // later rounds get longer so the study finishes; early ones hit startup, data preparation and training
-      const ms = round < 4 ? 300 + rng.next() * uninterruptedMs * 0.4 : uninterruptedMs * 3;
+      // (each round gets far enough to finish some jobs, so kills move on through preparation, training, checkpoint
+      // and store writes; an interrupted job restarts from its own files)
+      const ms = round < 4 ? uninterruptedMs * (0.2 + 0.35 * rng.next()) : uninterruptedMs * 3;
       fs.appendFileSync(runLog, `--- kill ${kills}; resume for at most ${Math.round(ms)} ms\n`);
       // killed before it recorded the study (during start-up): that study was never started, so it is run again
       const started = hasStudy(b);

@@ -184,6 +184,8 @@ async function buildFixture(opts: FixtureOptions): Promise<Fixture> {
             unet: { points: umapPoints(seed), separability: 0.6 },
             inception: m.fid !== null ? { points: umapPoints(seed + 100), separability: 0.7 } : null,
           },
+          curve: [{ kimg: 1, wallTimeSec: 10 + seed, unetFid: m.unetFid + 1 }, { kimg: 2, wallTimeSec: 20 + seed, unetFid: m.unetFid }],
+          timeToBestSec: 20 + seed,
         } satisfies EvaluateOutput);
         break;
       }
@@ -290,6 +292,12 @@ test('study report from a fixture store (Inception FID present): files, sections
     // every section, in HTML and Markdown
     for (const s of SECTIONS) assert.ok(html.includes(`<section id="${s}">`), `section ${s}`);
     for (const title of ['Table 2', 'Fig. 3', 'Fig. 4', 'Fig. 5', 'Fig. 6', 'Metric protocols']) assert.ok(md.includes(`## ${title}`), `markdown ${title}`);
+
+    // per-GAN sample quality of the best trials (memorisation, plausibility, consistency, diversity) and the cost with time to best FID
+    const quality = section(html, 'quality');
+    assert.match(quality, /<td>0\.010<\/td><td>0\.800 \/ 0\.900<\/td><td>0\.700<\/td><td>0\.300 \/ 0\.280<\/td><td>0\.600<\/td>/);
+    assert.match(section(html, 'cost'), /Time to best FID/);
+    assert.doesNotMatch(section(html, 'cost'), /<td>—<\/td><\/tr>/, 'every GAN has a time to best FID');
 
     // Figs 3, 4, 6: inline SVG, well-formed enough, no NaN
     for (const id of ['fig3', 'fig4', 'fig6']) {
