@@ -5,6 +5,11 @@
 
 export type HyperValue = string | number | boolean;
 
+export interface Interval {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 export interface UmapPoint {
   readonly x: number;
   readonly y: number;
@@ -30,6 +35,10 @@ export interface TrialRecord {
   /** FID in the feature space of the U-Net trained on the real data. */
   readonly unetFid?: number | null;
   readonly kid?: number | null;
+  /** 95 % bootstrap intervals of fid, unetFid and kid (real and generated samples resampled). */
+  readonly fidCi?: Interval | null;
+  readonly unetFidCi?: Interval | null;
+  readonly kidCi?: Interval | null;
   /** Test Dice of a U-Net trained on this run's samples only (real test split). */
   readonly dice?: number | null;
   /** Test Dice of a U-Net trained on the real training data plus this run's samples. */
@@ -91,8 +100,8 @@ export interface StudyRecords {
 }
 
 export const DEFAULT_PROTOCOLS: Readonly<Record<MetricKey, string>> = {
-  fid: 'Inception-v3 pool3 features (pytorch-fid weights), real training images vs generated samples (n real / n generated as configured by the study).',
-  unetFid: 'Fréchet distance in the bottleneck features of the U-Net trained on the real data, real held-out vs generated samples.',
+  fid: 'Inception-v3 pool3 features (pytorch-fid weights), real training images vs generated samples (n real / n generated as configured by the study); 95 % interval: percentile bootstrap over real and generated samples, shifted by the bootstrap bias (how much the value varies at this sample size).',
+  unetFid: 'Fréchet distance in the bottleneck features of the U-Net trained on the real data, real training slices vs generated samples; interval as for FID.',
   kid: 'Kernel Inception Distance (cubic polynomial kernel, unbiased MMD², subsets), same features as FID.',
   dice: 'Mean foreground Dice on the real test split, per patient, of a U-Net trained on the run\'s samples only; 95 % interval: percentile bootstrap over patients, 2000 draws, seeded.',
   diceRealPlusSynthetic: 'Mean foreground Dice on the real test split of a U-Net trained on the real training data plus the run\'s samples.',

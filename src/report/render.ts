@@ -47,13 +47,18 @@ function diceCell(r: Table2Row): string {
   return r.diceCi ? `${fmt(r.dice)} [${fmt(r.diceCi.lo)}, ${fmt(r.diceCi.hi)}]` : fmt(r.dice);
 }
 
+function withCi(v: number | null, ci: { lo: number; hi: number } | null | undefined, digits: number): string {
+  if (v === null) return '—';
+  return ci && Number.isFinite(ci.lo) && Number.isFinite(ci.hi) ? `${fmt(v, digits)} [${fmt(ci.lo, digits)}, ${fmt(ci.hi, digits)}]` : fmt(v, digits);
+}
+
 function table2Header(): string[] {
-  return ['Row', 'Trial', `FID [${FOOTNOTE.fid}]`, `U-Net FID [${FOOTNOTE.unetFid}]`, `KID [${FOOTNOTE.kid}]`, `Dice (95 % CI) [${FOOTNOTE.dice}]`];
+  return ['Row', 'Trial', `FID (95 % CI) [${FOOTNOTE.fid}]`, `U-Net FID (95 % CI) [${FOOTNOTE.unetFid}]`, `KID (95 % CI) [${FOOTNOTE.kid}]`, `Dice (95 % CI) [${FOOTNOTE.dice}]`];
 }
 
 function table2Cells(r: Table2Row): string[] {
   const note = r.kind === 'real-plus-gan' ? ` [${FOOTNOTE.diceRealPlusSynthetic}]` : r.kind === 'real-vs-real' ? ` [${FOOTNOTE.realVsRealFid}]` : '';
-  return [r.label + note, r.trialId ?? '', fmt(r.fid, 2), fmt(r.unetFid, 2), fmt(r.kid, 4), diceCell(r)];
+  return [r.label + note, r.trialId ?? '', withCi(r.fid, r.fidCi, 2), withCi(r.unetFid, r.unetFidCi, 2), withCi(r.kid, r.kidCi, 4), diceCell(r)];
 }
 
 function durationText(sec: number): string {

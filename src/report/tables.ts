@@ -1,5 +1,5 @@
 /** Table 2 of the study (best trial per GAN, baselines, intervals, correlations, paired tests, outliers, cost) and CSV. */
-import { lowerIsBetter, type BaselineRecord, type SelectionMetric, type StudyRecords, type TrialRecord } from './records.js';
+import { lowerIsBetter, type BaselineRecord, type Interval, type SelectionMetric, type StudyRecords, type TrialRecord } from './records.js';
 import { bootstrapMeanCi, spearman, wilcoxonSignedRank, type BootstrapCi, type WilcoxonResult } from './stats.js';
 
 export const BOOTSTRAP_DRAWS = 2000;
@@ -14,6 +14,9 @@ export interface Table2Row {
   readonly fid: number | null;
   readonly unetFid: number | null;
   readonly kid: number | null;
+  readonly fidCi?: Interval | null;
+  readonly unetFidCi?: Interval | null;
+  readonly kidCi?: Interval | null;
   readonly dice: number | null;
   readonly diceCi: BootstrapCi | null;
 }
@@ -207,6 +210,7 @@ export function buildDatasetTable(records: StudyRecords, dataset: string, th: Ou
     rows.push({
       kind: 'gan', label: g, gan: g, trialId: t?.trialId ?? null,
       fid: t ? num(t.fid) : null, unetFid: t ? num(t.unetFid) : null, kid: t ? num(t.kid) : null,
+      fidCi: t?.fidCi ?? null, unetFidCi: t?.unetFidCi ?? null, kidCi: t?.kidCi ?? null,
       dice: t ? num(t.dice) : null, diceCi: t ? ci(t.diceSamples, records.studyName, dataset, 'gan', g, t.trialId) : null,
     });
   }
@@ -253,9 +257,11 @@ export function toCsv(header: readonly string[], rows: readonly (readonly unknow
 }
 
 export function table2Csv(tables: readonly DatasetTable[]): string {
-  const header = ['dataset', 'row', 'gan', 'trial_id', 'selection_metric', 'fid', 'unet_fid', 'kid', 'dice', 'dice_ci_lo', 'dice_ci_hi', 'dice_n'];
+  const header = ['dataset', 'row', 'gan', 'trial_id', 'selection_metric', 'fid', 'fid_ci_lo', 'fid_ci_hi', 'unet_fid', 'unet_fid_ci_lo', 'unet_fid_ci_hi',
+    'kid', 'kid_ci_lo', 'kid_ci_hi', 'dice', 'dice_ci_lo', 'dice_ci_hi', 'dice_n'];
   const rows = tables.flatMap((t) => t.rows.map((r) => [
-    t.dataset, r.label, r.gan, r.trialId, t.metricUsed, r.fid, r.unetFid, r.kid, r.dice, r.diceCi?.lo, r.diceCi?.hi, r.diceCi?.n,
+    t.dataset, r.label, r.gan, r.trialId, t.metricUsed, r.fid, r.fidCi?.lo, r.fidCi?.hi, r.unetFid, r.unetFidCi?.lo, r.unetFidCi?.hi,
+    r.kid, r.kidCi?.lo, r.kidCi?.hi, r.dice, r.diceCi?.lo, r.diceCi?.hi, r.diceCi?.n,
   ]));
   return toCsv(header, rows);
 }

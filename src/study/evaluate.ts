@@ -25,6 +25,7 @@ import { sha256 } from '../core/hash.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 import { loadPrepared } from '../data/load.js';
 import type { SliceArrays } from '../data/prepared.js';
+import { bootstrapFeatureCis, type BootstrapResult } from '../metrics/bootstrap.js';
 import { computeFeatureMetrics, type FeatureMetricsProtocol, type FeatureMetricsResult } from '../metrics/compute.js';
 import { domainMetrics, type DomainMetricsReport } from '../metrics/domain/index.js';
 import { embedRealVsGenerated, type UmapEmbedding } from '../metrics/domain/umap.js';
@@ -64,6 +65,8 @@ export interface EvaluateRunOptions {
    * safetensors. Accepted without the official sha256 only with `allowUnverified`; the protocol then says so.
    */
   readonly inceptionWeights?: { readonly file: string; readonly allowUnverified?: boolean };
+  /** Bootstrap draws for the FID/KID intervals (capped by a compute budget; see metrics/bootstrap.ts). @default 200 */
+  readonly bootstrapDraws?: number;
   /** KID subset size before clipping to min(n_real, n_fake). @default 1000 */
   readonly kidSubsetSize?: number;
   /** Latent seed of the samples drawn here and seed of the MS-SSIM pairs. @default 0 */
@@ -73,7 +76,20 @@ export interface EvaluateRunOptions {
 }
 
 /** A feature-space result whose protocol names its extractor and KID policy. */
+/** A bootstrap interval as stored in metrics.json (see metrics/bootstrap.ts). */
+export interface StoredCi {
+  readonly lo: number;
+  readonly hi: number;
+  readonly level: number;
+  readonly draws: number;
+  readonly percentile_lo: number;
+  readonly percentile_hi: number;
+}
+
 export interface SpaceMetrics extends Omit<FeatureMetricsResult, 'protocol'> {
+  /** Bias-corrected percentile bootstrap intervals (real and generated rows resampled); KID's is of the full-set MMD². */
+  readonly fid_ci: StoredCi;
+  readonly kid_ci: StoredCi;
   readonly protocol: Omit<FeatureMetricsProtocol, 'feature_extractor'> & {
     readonly feature_extractor: string;
     readonly kid_subset_size_policy: 'clip';
@@ -161,9 +177,11 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
   const space = (real: FeatureMatrix, fake: FeatureMatrix, extractor: string): SpaceMetrics => {
     const o = spaceOptions(real.rows, fake.rows);
     const r = computeFeatureMetrics(real, fake, o);
-    const notes = [...r.protocol.notes];
+    const boot = bootstrapFeatureCis(real, fake, { seed, draws: opts.bootstrapDraws ?? 200 });
+    const ci = (c: BootstrapResult['fid']): StoredCi => ({ lo: c.lo, hi: c.hi, level: c.level, draws: c.draws, percentile_lo: c.percentileLo, percentile_hi: c.percentileHi });
+    const notes = [...r.protocol.notes, `bootstrap: ${boot.method}`];
     if (o.prK < 3 || o.dcK < 5) notes.push(`k reduced to precision/recall ${o.prK}, density/coverage ${o.dcK}: a set has only ${Math.min(real.rows, fake.rows)} samples`);
-    return { ...r, protocol: { ...r.protocol, feature_extractor: extractor, kid_subset_size_policy: 'clip', kid_subset_size_requested: kidSubsetSize, notes } };
+    return { ...r, fid_ci: ci(boot.fid), kid_ci: ci(boot.kid), protocol: { ...r.protocol, feature_extractor: extractor, kid_subset_size_policy: 'clip', kid_subset_size_requested: kidSubsetSize, notes } };
   };
 
   // 3. Inception space

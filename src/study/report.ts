@@ -68,7 +68,7 @@ export function recordsFromStore(store: StudyStore, studyDir: string): StudyReco
     const seg = segments.get(t.id) ?? {};
     trials.push({
       ...base, status: 'done', wallTimeSec: train.wallTimeSec, imagesShown: train.imagesShown,
-      fid: e.fid, unetFid: e.unetFid, kid: e.kid ?? e.unetKid,
+      fid: e.fid, unetFid: e.unetFid, kid: e.kid ?? e.unetKid, fidCi: e.fidCi, unetFidCi: e.unetFidCi, kidCi: e.kidCi,
       dice: seg.synthetic?.dice ?? null, diceRealPlusSynthetic: seg['real+synthetic']?.dice ?? null,
       ...(seg.synthetic ? { diceSamples: seg.synthetic.diceItems } : {}),
       memorisation: e.memorisation, plausibleShare: e.plausibleShare, plausibleShareReal: e.plausibleShareReal,

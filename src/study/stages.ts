@@ -73,6 +73,7 @@ export interface TrainOutput {
   readonly stepsThisAttempt: number;
   readonly resumedFromStep: number | null;
 }
+export interface Interval { readonly lo: number; readonly hi: number }
 export interface SampleOutput { readonly n: number; readonly manifestSha256: string; readonly reused: boolean }
 export interface EvaluateOutput {
   readonly metricsFile: string;
@@ -80,6 +81,10 @@ export interface EvaluateOutput {
   readonly kid: number | null;
   readonly unetFid: number;
   readonly unetKid: number;
+  /** 95 % bootstrap intervals (bias-corrected percentile) of FID / U-Net FID and of the KID shown beside them. */
+  readonly fidCi: Interval | null;
+  readonly unetFidCi: Interval;
+  readonly kidCi: Interval;
   readonly precision: number;
   readonly recall: number;
   readonly memorisation: number;
@@ -222,6 +227,7 @@ const STAGES: { [K in Exclude<JobKind, 'select'>]: Stage<K> } = {
     const curve = await unetFidCurve({ runDir: abs(ctx, p.runDir), data: abs(ctx, p.data), unetDir: abs(ctx, p.unetDir), n: r.samples.n, seed: SAMPLE_SEED });
     ctx.log(`U-Net FID over training: ${curve.map((q) => `${q.kimg} kimg ${q.unetFid.toPrecision(4)}`).join(', ')}`);
     const d = r.domain;
+    const iv = (c: { lo: number; hi: number }): Interval => ({ lo: c.lo, hi: c.hi });
     const points = (e: { points: readonly { x: number; y: number; source: string }[]; separability: number }) => ({
       points: e.points.map((q) => ({ x: Math.round(q.x * 1e4) / 1e4, y: Math.round(q.y * 1e4) / 1e4, source: q.source })),
       separability: e.separability,
@@ -229,7 +235,8 @@ const STAGES: { [K in Exclude<JobKind, 'select'>]: Stage<K> } = {
     return {
       metricsFile: rel(ctx, path.join(abs(ctx, p.runDir), 'metrics.json')),
       fid: r.inception?.fid ?? null, kid: r.inception?.kid_mean ?? null,
-      unetFid: r.unet.fid, unetKid: r.unet.kid_mean, precision: r.unet.precision, recall: r.unet.recall,
+      unetFid: r.unet.fid, unetKid: r.unet.kid_mean,
+      fidCi: r.inception ? iv(r.inception.fid_ci) : null, unetFidCi: iv(r.unet.fid_ci), kidCi: iv((r.inception ?? r.unet).kid_ci), precision: r.unet.precision, recall: r.unet.recall,
       memorisation: d.memorisation.pixel.nearCopyShare,
       plausibleShare: d.plausibility.generated.plausibleShare, plausibleShareReal: d.plausibility.heldOutReal.plausibleShare,
       maskImageDice: d.consistency?.mean ?? null,

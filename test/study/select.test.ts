@@ -25,7 +25,7 @@ function evaluate(c: Cand): EvaluateOutput {
     unetFid: c.unetFid ?? 20, unetKid: c.unetKid ?? 0.02, precision: 0.5, recall: 0.5, memorisation: 0,
     plausibleShare: null, plausibleShareReal: null, maskImageDice: null, msssimGenerated: null, msssimReal: null,
     inceptionSkipped: c.fid === null ? 'no weights' : null, umap: { unet: { points: [], separability: 0.5 }, inception: null },
-    curve: [], timeToBestSec: null,
+    curve: [], timeToBestSec: null, fidCi: null, unetFidCi: { lo: 18, hi: 22 }, kidCi: { lo: 0.01, hi: 0.03 },
   };
 }
 

@@ -186,6 +186,8 @@ async function buildFixture(opts: FixtureOptions): Promise<Fixture> {
           },
           curve: [{ kimg: 1, wallTimeSec: 10 + seed, unetFid: m.unetFid + 1 }, { kimg: 2, wallTimeSec: 20 + seed, unetFid: m.unetFid }],
           timeToBestSec: 20 + seed,
+          fidCi: m.fid !== null ? { lo: m.fid - 1.5, hi: m.fid + 2.5 } : null, unetFidCi: { lo: m.unetFid - 0.5, hi: m.unetFid + 0.75 },
+          kidCi: { lo: (m.kid ?? m.unetKid) - 0.001, hi: (m.kid ?? m.unetKid) + 0.002 },
         } satisfies EvaluateOutput);
         break;
       }
@@ -332,7 +334,8 @@ test('study report from a fixture store (Inception FID present): files, sections
     assert.ok(!/src="(?!data:)/.test(html), 'no external image');
 
     // Table 2 CSV: header, rows per dataset, and the best trial = the one selectBest stored
-    assert.deepEqual(Object.keys(table2[0]!), ['dataset', 'row', 'gan', 'trial_id', 'selection_metric', 'fid', 'unet_fid', 'kid', 'dice', 'dice_ci_lo', 'dice_ci_hi', 'dice_n']);
+    assert.deepEqual(Object.keys(table2[0]!), ['dataset', 'row', 'gan', 'trial_id', 'selection_metric', 'fid', 'fid_ci_lo', 'fid_ci_hi', 'unet_fid', 'unet_fid_ci_lo', 'unet_fid_ci_hi',
+      'kid', 'kid_ci_lo', 'kid_ci_hi', 'dice', 'dice_ci_lo', 'dice_ci_hi', 'dice_n']);
     for (const ds of ['acdc', 'sliver07']) {
       const rows = table2.filter((r) => r.dataset === ds);
       const labels = rows.map((r) => r.row);
@@ -356,6 +359,10 @@ test('study report from a fixture store (Inception FID present): files, sections
         assert.equal(row.trial_id, s.trialId, `${ds} ${g}: Table 2 best = select's`);
         assert.equal(row.selection_metric, 'fid');
         assert.equal(Number(row.fid), s.value);
+        // the GAN rows carry the evaluation's bootstrap intervals
+        assert.equal(Number(row.fid_ci_lo), s.value - 1.5);
+        assert.equal(Number(row.fid_ci_hi), s.value + 2.5);
+        assert.ok(Number(row.unet_fid_ci_lo) < Number(row.unet_fid) && Number(row.unet_fid) < Number(row.unet_fid_ci_hi));
         // the synthetic U-Net's Dice of that trial, with a CI over the 6 patients
         assert.equal(Number(row.dice), 0.5 + 0.1 * GANS.indexOf(g));
         assert.equal(Number(row.dice_n), TEST_PATIENTS);
