@@ -45,6 +45,8 @@ export interface TrialRecord {
   readonly diceRealPlusSynthetic?: number | null;
   /** Per-patient test Dice values behind `dice` (bootstrap intervals, paired tests). */
   readonly diceSamples?: readonly number[];
+  /** Per-patient test Dice values behind `diceRealPlusSynthetic`. */
+  readonly diceRealPlusSyntheticSamples?: readonly number[];
   /** Share of samples that are near copies of a training image. */
   readonly memorisation?: number | null;
   /** Share of generated masks satisfying the dataset's anatomical rules ... */

@@ -232,6 +232,9 @@ export function buildDatasetTable(records: StudyRecords, dataset: string, th: Ou
   for (const [g, t] of best) {
     const p = paired('Original data', real?.diceSamples, g, t.diceSamples);
     if (p) tests.push(p);
+    // the question of the study: does adding this GAN's data to the real data change the Dice?
+    const q = paired('Original data', real?.diceSamples, `Original + ${g}`, t.diceRealPlusSyntheticSamples);
+    if (q) tests.push(q);
   }
   return {
     dataset, metricUsed: metric, fallbackNote: note, rows, best,

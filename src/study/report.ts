@@ -71,6 +71,7 @@ export function recordsFromStore(store: StudyStore, studyDir: string): StudyReco
       fid: e.fid, unetFid: e.unetFid, kid: e.kid ?? e.unetKid, fidCi: e.fidCi, unetFidCi: e.unetFidCi, kidCi: e.kidCi,
       dice: seg.synthetic?.dice ?? null, diceRealPlusSynthetic: seg['real+synthetic']?.dice ?? null,
       ...(seg.synthetic ? { diceSamples: seg.synthetic.diceItems } : {}),
+      ...(seg['real+synthetic'] ? { diceRealPlusSyntheticSamples: seg['real+synthetic'].diceItems } : {}),
       memorisation: e.memorisation, plausibleShare: e.plausibleShare, plausibleShareReal: e.plausibleShareReal,
       maskImageDice: e.maskImageDice, msssimGenerated: e.msssimGenerated, msssimReal: e.msssimReal,
       gridPng: abs(train.grid),

@@ -295,6 +295,13 @@ test('study report from a fixture store (Inception FID present): files, sections
     for (const s of SECTIONS) assert.ok(html.includes(`<section id="${s}">`), `section ${s}`);
     for (const title of ['Table 2', 'Fig. 3', 'Fig. 4', 'Fig. 5', 'Fig. 6', 'Metric protocols']) assert.ok(md.includes(`## ${title}`), `markdown ${title}`);
 
+    // paired tests over test patients: real vs augmented, vs each GAN's synthetic data, vs real + that GAN's data
+    const tests = section(html, 'paired-tests');
+    assert.match(tests, /<td>Original data<\/td><td>Augmented original data<\/td>/);
+    for (const g of GANS) {
+      if (selected(fx).get(`sliver07/${g}`)) assert.ok(tests.includes(`<td>Original data</td><td>Original + ${g}</td>`), `paired test real vs real + ${g}`);
+    }
+
     // per-GAN sample quality of the best trials (memorisation, plausibility, consistency, diversity) and the cost with time to best FID
     const quality = section(html, 'quality');
     assert.match(quality, /<td>0\.010<\/td><td>0\.800 \/ 0\.900<\/td><td>0\.700<\/td><td>0\.300 \/ 0\.280<\/td><td>0\.600<\/td>/);
