@@ -72,7 +72,7 @@ function sectionBlocks(t: DatasetTable): Record<'table2' | 'quality' | 'correlat
   return {
     table2: {
       blocks: [{ head: table2Header(), rows: t.rows.map(table2Cells) }],
-      notes: [`Best trial per GAN selected by ${metricName}.`, ...(t.fallbackNote ? [t.fallbackNote] : [])],
+      notes: [`Best trial per GAN selected by ${metricName}.`, ...(t.fallbackNote ? [t.fallbackNote] : []), ...t.seedNotes],
     },
     quality: {
       blocks: t.best.size ? [{

@@ -1,4 +1,5 @@
 /** Table 2 of the study (best trial per GAN, baselines, intervals, correlations, paired tests, outliers, cost) and CSV. */
+import { pickBest, type BestPick } from '../core/best.js';
 import { lowerIsBetter, type BaselineRecord, type Interval, type SelectionMetric, type StudyRecords, type TrialRecord } from './records.js';
 import { bootstrapMeanCi, spearman, wilcoxonSignedRank, type BootstrapCi, type WilcoxonResult } from './stats.js';
 
@@ -55,6 +56,8 @@ export interface DatasetTable {
   readonly metricUsed: SelectionMetric;
   /** Why the fallback was used, null if not. */
   readonly fallbackNote: string | null;
+  /** Per GAN selected over several seeds: the configuration's mean ± sd. */
+  readonly seedNotes: readonly string[];
   readonly rows: readonly Table2Row[];
   /** Best trial per GAN (GANs without a scored trial are absent). */
   readonly best: ReadonlyMap<string, TrialRecord>;
@@ -111,20 +114,23 @@ export function metricFor(records: StudyRecords, dataset: string): { metric: Sel
   return { metric: m, note: null };
 }
 
+/**
+ * The best trial by `metric` — the same rule as the study runner's selection (core/best.ts): with several seeds
+ * per configuration (same configHash), the configuration with the best mean wins, shown by its trial closest to
+ * that mean.
+ */
 export function bestTrial(trials: readonly TrialRecord[], metric: SelectionMetric): TrialRecord | null {
-  let best: TrialRecord | null = null;
-  let bestV = 0;
-  const lower = lowerIsBetter(metric);
-  for (const t of trials) {
-    if (t.status !== 'done') continue;
+  return bestPick(trials, metric)?.trial ?? null;
+}
+
+/** bestTrial with the winning configuration's mean, sd and number of seeds. */
+export function bestPick(trials: readonly TrialRecord[], metric: SelectionMetric): { trial: TrialRecord; pick: BestPick } | null {
+  const done = trials.filter((t) => t.status === 'done');
+  const pick = pickBest(done.flatMap((t) => {
     const v = metricOf(t, metric);
-    if (v === null) continue;
-    if (best === null || (lower ? v < bestV : v > bestV) || (v === bestV && t.trialId < best.trialId)) {
-      best = t;
-      bestV = v;
-    }
-  }
-  return best;
+    return v === null ? [] : [{ id: t.trialId, group: t.configHash, value: v }];
+  }), lowerIsBetter(metric) ? 'min' : 'max');
+  return pick ? { trial: done.find((t) => t.trialId === pick.id)!, pick } : null;
 }
 
 /** A seed for a row's bootstrap that depends only on the study, the dataset and the row. */
@@ -195,9 +201,14 @@ export function buildDatasetTable(records: StudyRecords, dataset: string, th: Ou
   const { metric, note } = metricFor(records, dataset);
   const gans = uniq(trials.map((t) => t.gan));
   const best = new Map<string, TrialRecord>();
+  const seedNotes: string[] = [];
   for (const g of gans) {
-    const b = bestTrial(trials.filter((t) => t.gan === g), metric);
-    if (b) best.set(g, b);
+    const b = bestPick(trials.filter((t) => t.gan === g), metric);
+    if (!b) continue;
+    best.set(g, b.trial);
+    if (b.pick.groupSize > 1) {
+      seedNotes.push(`${g}: best configuration by its mean ${metric} over ${b.pick.groupSize} seeds, ${b.pick.groupMean.toPrecision(4)} ± ${b.pick.groupSd.toPrecision(3)} (sd); the row shows its trial closest to that mean.`);
+    }
   }
   const real = baseline(records, dataset, 'real');
   const aug = baseline(records, dataset, 'augmented');
@@ -237,7 +248,7 @@ export function buildDatasetTable(records: StudyRecords, dataset: string, th: Ou
     if (q) tests.push(q);
   }
   return {
-    dataset, metricUsed: metric, fallbackNote: note, rows, best,
+    dataset, metricUsed: metric, fallbackNote: note, seedNotes, rows, best,
     spearmanBest: cb.rho, spearmanBestN: cb.n, spearmanAll: ca.rho, spearmanAllN: ca.n,
     pairedTests: tests, outliers: findOutliers(trials, th), cost: costPerGan(trials),
   };

@@ -72,7 +72,7 @@ export type JobPayload =
   | {
     readonly kind: 'select'; readonly dataset: string; readonly gan: string; readonly metric: string; readonly direction: 'min' | 'max';
     /** Evaluate jobs of the candidate trials (and their segment jobs when selecting by Dice), in plan order. */
-    readonly candidates: readonly { readonly trialId: string; readonly evaluateJob: string; readonly segmentJob: string | null }[];
+    readonly candidates: readonly { readonly trialId: string; readonly configId: string; readonly evaluateJob: string; readonly segmentJob: string | null }[];
   }
   | {
     readonly kind: 'segment'; readonly dataset: string; readonly gan: string; readonly regime: 'synthetic' | 'real+synthetic';
@@ -167,7 +167,7 @@ export function planStudy(study: ResolvedStudy): StudyPlan {
       });
     }
     for (const gan of study.gans) {
-      const candidates: { trialId: string; evaluateJob: string; segmentJob: string | null }[] = [];
+      const candidates: { trialId: string; configId: string; evaluateJob: string; segmentJob: string | null }[] = [];
       for (const t of trials) {
         if (t.dataset !== ds.label || t.gan !== gan || t.invalid !== null) continue;
         const runDir = LAYOUT.trial(t.id);
@@ -198,7 +198,7 @@ export function planStudy(study: ResolvedStudy): StudyPlan {
             if (regime === 'synthetic' || !syntheticRegimes.includes('synthetic')) segmentJob = seg.id;
           }
         }
-        candidates.push({ trialId: t.id, evaluateJob: evaluate.id, segmentJob });
+        candidates.push({ trialId: t.id, configId: t.configId, evaluateJob: evaluate.id, segmentJob });
       }
       if (candidates.length === 0) continue;
       const select = add({

@@ -1,8 +1,10 @@
 /**
  * Picking each GAN's best trial on a dataset (paper §3.1: the run with the lowest FID). The metric is the study's
  * `selection.metric`; FID and KID fall back to their U-Net-space versions when the Inception weights were absent,
- * and the result says so. Ties go to the smaller trial id (as in the report); trials that failed are not candidates.
+ * and the result says so. With several seeds the configuration with the best mean wins and its trial closest to
+ * that mean is picked (core/best.ts, shared with the report); ties go to the smaller trial id; trials that failed are not candidates.
  */
+import { pickBest } from '../core/best.js';
 import type { JobPayload } from './plan.js';
 import type { EvaluateOutput, SegmentOutput } from './stages.js';
 
@@ -13,6 +15,11 @@ export interface SelectOutput {
   readonly value: number;
   readonly candidates: number;
   readonly note: string | null;
+  /** The winning configuration, its number of finished seeds, and the mean and sd of the metric over them. */
+  readonly configId: string;
+  readonly seeds: number;
+  readonly configMean: number;
+  readonly configSd: number;
 }
 
 type Lookup = (jobId: string) => { readonly status: string; readonly result: unknown } | undefined;
@@ -40,14 +47,14 @@ export function selectBest(p: Extract<JobPayload, { kind: 'select' }>, job: Look
       default: throw new Error(`unknown selection metric ${metric}`);
     }
   };
-  const better = p.direction === 'max' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
-  let best: { trialId: string; value: number } | null = null;
-  for (const c of evals) {
+  // one rule with the report (core/best.ts): with several seeds, the configuration with the best mean wins
+  const best = pickBest(evals.flatMap((c) => {
     const v = value(c);
-    if (v === null || !Number.isFinite(v)) continue;
-    // ties: the smaller trial id, as the report's bestTrial does
-    if (!best || better(v, best.value) || (v === best.value && c.c.trialId < best.trialId)) best = { trialId: c.c.trialId, value: v };
-  }
+    return v === null ? [] : [{ id: c.c.trialId, group: c.c.configId ?? c.c.trialId, value: v }];
+  }), p.direction);
   if (!best) throw new Error(`no trial of ${p.gan} on ${p.dataset} has a finite ${metric}; nothing to select`);
-  return { trialId: best.trialId, metric, value: best.value, candidates: evals.length, note };
+  return {
+    trialId: best.id, metric, value: best.value, candidates: evals.length, note,
+    configId: best.group, seeds: best.groupSize, configMean: best.groupMean, configSd: best.groupSd,
+  };
 }

@@ -108,3 +108,17 @@ test('CSV: header, row counts, quoting', () => {
   const idridRow = tr.find((r) => r[0] === 'idrid')!;
   assert.equal(idridRow[h.indexOf('fid')], '');
 });
+
+test('several seeds per configuration: the configuration with the best mean wins, not the luckiest seed (same rule as the runner)', () => {
+  const t = (trialId: string, configHash: string, seed: number, fid: number) => ({
+    dataset: 'acdc', gan: 'DCGAN', trialId, configHash, seed, hyperparameters: {}, status: 'done' as const, wallTimeSec: 1, imagesShown: 1, fid,
+  });
+  const records = {
+    studyName: 's', createdAt: 'now', selectionMetric: 'fid' as const, baselines: [],
+    trials: [t('a0', 'A', 0, 10), t('a1', 'A', 1, 30), t('b0', 'B', 0, 15), t('b1', 'B', 1, 17), t('b2', 'B', 2, 16)],
+  };
+  const [acdc] = buildTables(records);
+  assert.equal(acdc!.best.get('DCGAN')!.trialId, 'b2');
+  assert.equal(acdc!.seedNotes.length, 1);
+  assert.match(acdc!.seedNotes[0]!, /DCGAN: best configuration by its mean fid over 3 seeds, 16\.00 ± 1\.00/);
+});

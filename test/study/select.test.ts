@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobPayload } from '../../src/study/plan.js';
-import { selectBest } from '../../src/study/select.js';
+import { selectBest, type SelectOutput } from '../../src/study/select.js';
 import type { EvaluateOutput, SegmentOutput } from '../../src/study/stages.js';
 
 type SelectPayload = Extract<JobPayload, { kind: 'select' }>;
@@ -17,6 +17,8 @@ interface Cand {
   /** Dice of the trial's synthetic U-Net; undefined → no segment job. */
   dice?: number;
   segStatus?: Status;
+  /** Configuration id (trials of one configuration with different seeds share it); default: the trial id. */
+  config?: string;
 }
 
 function evaluate(c: Cand): EvaluateOutput {
@@ -36,6 +38,15 @@ function segment(c: Cand): SegmentOutput {
   };
 }
 
+/** The fields of a selection without the per-configuration summary (one seed per configuration here). */
+function core(r: SelectOutput) {
+  assert.equal(r.seeds, 1);
+  assert.equal(r.configSd, 0);
+  assert.equal(r.configMean, r.value);
+  const { configId: _c, seeds: _s, configMean: _m, configSd: _sd, ...rest } = r;
+  return rest;
+}
+
 /** A select payload over `cands` and the lookup over their jobs. */
 function setup(cands: Cand[], metric = 'fid', direction: 'min' | 'max' = 'min') {
   const jobs = new Map<string, { status: string; result: unknown }>();
@@ -49,7 +60,7 @@ function setup(cands: Cand[], metric = 'fid', direction: 'min' | 'max' = 'min') 
       const ss = c.segStatus ?? 'done';
       jobs.set(segmentJob, { status: ss, result: ss === 'done' ? segment(c) : null });
     }
-    return { trialId: c.id, evaluateJob, segmentJob };
+    return { trialId: c.id, configId: c.config ?? c.id, evaluateJob, segmentJob };
   });
   const p: SelectPayload = { kind: 'select', dataset: 'acdc', gan: 'dcgan', metric, direction, candidates };
   return { p, lookup: (id: string) => jobs.get(id) };
@@ -58,7 +69,7 @@ function setup(cands: Cand[], metric = 'fid', direction: 'min' | 'max' = 'min') 
 test('select: the lowest FID wins', () => {
   const { p, lookup } = setup([{ id: 'acdc-dcgan-c', fid: 41 }, { id: 'acdc-dcgan-a', fid: 40.5 }, { id: 'acdc-dcgan-b', fid: 80 }]);
   const r = selectBest(p, lookup);
-  assert.deepEqual(r, { trialId: 'acdc-dcgan-a', metric: 'fid', value: 40.5, candidates: 3, note: null });
+  assert.deepEqual(core(r), { trialId: 'acdc-dcgan-a', metric: 'fid', value: 40.5, candidates: 3, note: null });
 });
 
 test('select: FID missing on any candidate → U-Net FID for all, with a note', () => {
@@ -84,12 +95,12 @@ test('select: KID falls back to U-Net KID the same way', () => {
   assert.ok(r.note?.includes('KID'));
   // with KID present: no fallback
   const ok = setup([{ id: 'a', kid: 0.3 }, { id: 'b', kid: 0.4 }], 'kid');
-  assert.deepEqual(selectBest(ok.p, ok.lookup), { trialId: 'a', metric: 'kid', value: 0.3, candidates: 2, note: null });
+  assert.deepEqual(core(selectBest(ok.p, ok.lookup)), { trialId: 'a', metric: 'kid', value: 0.3, candidates: 2, note: null });
 });
 
 test("select: 'unetFid' is compared as is (no note)", () => {
   const { p, lookup } = setup([{ id: 'a', fid: null, unetFid: 9 }, { id: 'b', fid: 1, unetFid: 8 }], 'unetFid');
-  assert.deepEqual(selectBest(p, lookup), { trialId: 'b', metric: 'unetFid', value: 8, candidates: 2, note: null });
+  assert.deepEqual(core(selectBest(p, lookup)), { trialId: 'b', metric: 'unetFid', value: 8, candidates: 2, note: null });
 });
 
 test("select: 'dice' with direction max reads the segment results", () => {
@@ -98,7 +109,7 @@ test("select: 'dice' with direction max reads the segment results", () => {
     { id: 'b', fid: 90, dice: 0.83 },
     { id: 'c', fid: 50, dice: 0.7 },
   ], 'dice', 'max');
-  assert.deepEqual(selectBest(p, lookup), { trialId: 'b', metric: 'dice', value: 0.83, candidates: 3, note: null });
+  assert.deepEqual(core(selectBest(p, lookup)), { trialId: 'b', metric: 'dice', value: 0.83, candidates: 3, note: null });
   // a candidate whose segment job failed has no Dice and is passed over
   const s2 = setup([{ id: 'a', dice: 0.6 }, { id: 'b', dice: 0.9, segStatus: 'failed' }], 'dice', 'max');
   const r2 = selectBest(s2.p, s2.lookup);
@@ -158,7 +169,7 @@ test('select: non-finite values are ignored; none finite → throws', () => {
     { id: 'c', fid: 70 },
     { id: 'd', fid: Number.POSITIVE_INFINITY },
   ]);
-  assert.deepEqual(selectBest(p, lookup), { trialId: 'c', metric: 'fid', value: 70, candidates: 4, note: null });
+  assert.deepEqual(core(selectBest(p, lookup)), { trialId: 'c', metric: 'fid', value: 70, candidates: 4, note: null });
   const all = setup([{ id: 'a', fid: Number.NaN }, { id: 'b', fid: Number.POSITIVE_INFINITY }]);
   assert.throws(() => selectBest(all.p, all.lookup), /finite fid/);
   // 'dice' without any segment result
@@ -172,4 +183,19 @@ test('select: min vs max direction on the same values', () => {
   const hi = setup(cands, 'fid', 'max');
   assert.equal(selectBest(lo.p, lo.lookup).trialId, 'a');
   assert.equal(selectBest(hi.p, hi.lookup).trialId, 'b');
+});
+
+test('select: with several seeds the configuration with the best mean wins, represented by its trial closest to the mean', () => {
+  // config A: seeds 10, 30 (mean 20, one lucky seed at 10); config B: 15, 17, 16 (mean 16)
+  const { p, lookup } = setup([
+    { id: 'a1', config: 'A', fid: 10 }, { id: 'a2', config: 'A', fid: 30 },
+    { id: 'b1', config: 'B', fid: 15 }, { id: 'b2', config: 'B', fid: 17 }, { id: 'b3', config: 'B', fid: 16 },
+  ]);
+  const r = selectBest(p, lookup);
+  assert.equal(r.configId, 'B');
+  assert.equal(r.trialId, 'b3');
+  assert.equal(r.value, 16);
+  assert.equal(r.seeds, 3);
+  assert.equal(r.configMean, 16);
+  assert.equal(r.configSd, 1);
 });
