@@ -46,6 +46,7 @@
 import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { EPS, eigvalsSym, gemmNT, transpose } from './linalg.js';
+import { powInt } from './kid.js';
 import { assertFinite, toFloat64, type FeatureMatrix } from './stats.js';
 
 /** A percentile bootstrap interval. */
@@ -125,18 +126,6 @@ export interface ResampledStats {
 
 export const BOOTSTRAP_DEFAULTS = { draws: 200, seed: 0, level: 0.95, maxFlops: 3e10, minDraws: 20, maxGramBytes: 2 ** 30 } as const;
 
-function powInt(t: number, degree: number): number {
-  switch (degree) {
-    case 1:
-      return t;
-    case 2:
-      return t * t;
-    case 3:
-      return t * t * t;
-    default:
-      return Math.pow(t, degree);
-  }
-}
 
 /** Expected number of distinct rows in a draw of n with replacement: n(1 − (1 − 1/n)^n). */
 function expectedDistinct(n: number): number {

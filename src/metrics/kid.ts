@@ -63,7 +63,8 @@ export interface KidResult {
 
 export const KID_DEFAULTS = { subsets: 100, subsetSize: 1000, degree: 3, coef0: 1, seed: 2020 } as const;
 
-function powInt(t: number, degree: number): number {
+/** t^degree with the common integer degrees unrolled (the kernel's inner loop). */
+export function powInt(t: number, degree: number): number {
   switch (degree) {
     case 1:
       return t;

@@ -29,7 +29,7 @@ import { bootstrapFeatureCis, type BootstrapResult } from '../metrics/bootstrap.
 import { computeFeatureMetrics, type FeatureMetricsProtocol, type FeatureMetricsResult } from '../metrics/compute.js';
 import { domainMetrics, type DomainMetricsReport } from '../metrics/domain/index.js';
 import { embedRealVsGenerated, type UmapEmbedding } from '../metrics/domain/umap.js';
-import { extractInceptionFeatures, loadFidInception } from '../metrics/inception.js';
+import { extractInceptionFeatures, loadFidInception, type FidInception } from '../metrics/inception.js';
 import type { FeatureMatrix } from '../metrics/stats.js';
 import { resolveInceptionWeights } from '../metrics/weights.js';
 
@@ -193,14 +193,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
     log('Inception features (pytorch-fid preprocessing)');
     const loaded = loadFidInception(weightsFile, { allowUnverified: opts.inceptionWeights?.allowUnverified ?? false });
     try {
-      const feats = async (s: SliceArrays): Promise<FeatureMatrix> => {
-        const x = tf.tensor4d(s.images, [s.count, s.height, s.width, s.channels]);
-        try {
-          return (await extractInceptionFeatures(loaded.net, x, { mode: 'pytorch-fid' })).pool3;
-        } finally {
-          x.dispose();
-        }
-      };
+      const feats = (s: SliceArrays): Promise<FeatureMatrix> => inceptionPool3(loaded.net, s);
       const realF = await feats(trainReal);
       const fakeF = await feats(generated);
       inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256, verification: loaded.verification } };
@@ -317,6 +310,16 @@ function readSegResult(dir: string): SegmentationResult | null {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as SegmentationResult;
   } catch {
     return null;
+  }
+}
+
+/** Inception-v3 pool3 features of a set of slices (pytorch-fid preprocessing): [N, 2048]. */
+export async function inceptionPool3(net: FidInception, s: SliceArrays): Promise<FeatureMatrix> {
+  const x = tf.tensor4d(s.images, [s.count, s.height, s.width, s.channels]);
+  try {
+    return (await extractInceptionFeatures(net, x, { mode: 'pytorch-fid' })).pool3;
+  } finally {
+    x.dispose();
   }
 }
 

@@ -9,17 +9,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../core/engine.js';
 import { sha256 } from '../core/hash.js';
 import { loadPrepared } from '../data/load.js';
 import type { SliceArrays, SliceInfo } from '../data/prepared.js';
 import { fidFromFeatures } from '../metrics/fid.js';
 import type { FeatureMatrix } from '../metrics/stats.js';
-import { extractInceptionFeatures, loadFidInception } from '../metrics/inception.js';
+import { loadFidInception } from '../metrics/inception.js';
 import { loadUNet } from '../models/unet.js';
 import { concatSets } from '../segmentation/regimes.js';
 import { resolveInceptionWeights } from '../metrics/weights.js';
-import { encodeAll } from './evaluate.js';
+import { encodeAll, inceptionPool3 } from './evaluate.js';
 import type { InceptionChoice } from './plan.js';
 
 export interface RealFloor {
@@ -78,15 +77,7 @@ export async function realFloor(opts: { readonly data: string; readonly unetDir:
   if (weights.file) {
     const loaded = loadFidInception(weights.file, { allowUnverified: opts.inception.allowUnverified });
     try {
-      const feats = async (s: SliceArrays): Promise<FeatureMatrix> => {
-        const x = tf.tensor4d(s.images, [s.count, s.height, s.width, s.channels]);
-        try {
-          return (await extractInceptionFeatures(loaded.net, x, { mode: 'pytorch-fid' })).pool3;
-        } finally {
-          x.dispose();
-        }
-      };
-      fid = fidFromFeatures(await feats(a), await feats(b));
+      fid = fidFromFeatures(await inceptionPool3(loaded.net, a), await inceptionPool3(loaded.net, b));
     } finally {
       loaded.net.dispose();
     }

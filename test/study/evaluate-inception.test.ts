@@ -12,6 +12,7 @@ import { Rng } from '../../src/core/rng.js';
 import { encodeSafetensors, type NamedTensor } from '../../src/core/safetensors.js';
 import { inceptionParameterShapes } from '../../src/metrics/inception.js';
 import { evaluateRun } from '../../src/study/evaluate.js';
+import { realFloor } from '../../src/study/real-floor.js';
 import { tempDir } from '../training/fixtures.js';
 import { makeEvalFixture } from './eval-fixture.js';
 
@@ -42,4 +43,19 @@ test('evaluate: with an Inception weights file (random weights, unverified) the 
   assert.equal(r.inception_skipped, undefined);
   assert.ok(r.umap.inception);
   assert.equal(r.umap.inception.protocol.dim, 2048);
+  // bootstrap intervals in both spaces, around (or near) the estimates
+  for (const space of [r.inception, r.unet]) {
+    finite(space.fid_ci.lo, 'fid_ci.lo');
+    assert.ok(space.fid_ci.lo <= space.fid_ci.hi);
+    assert.ok(space.fid_ci.draws >= 20);
+  }
+
+  // the real-vs-real floor (study baselines) in both spaces, from the U-Net evaluate trained into the run folder
+  const floor = await realFloor({ data: dataDir, unetDir: path.join(runDir, 'eval', 'unet-real'), inception: { file: weights, allowUnverified: true } });
+  finite(floor.unetFid, 'floor.unetFid');
+  finite(floor.fid, 'floor.fid');
+  assert.ok(floor.halves[0] >= 2 && floor.halves[1] >= 2);
+  const noInception = await realFloor({ data: dataDir, unetDir: path.join(runDir, 'eval', 'unet-real'), inception: { file: null, allowUnverified: false } });
+  assert.equal(noInception.fid, null);
+  assert.equal(noInception.unetFid, floor.unetFid);
 });
