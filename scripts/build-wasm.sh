@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 CLANG="${CLANG:-clang-14}"
 OUT=src/core/kernels/native
-SOURCES="native/gemm.c native/conv.c"
+SOURCES="native/gemm.c native/conv.c native/reduce.c"
 # -fno-builtin: no libc, so clang must not turn loops into memset/memcpy calls.
 FLAGS="--target=wasm32 -msimd128 -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--export=__heap_base -Wl,--strip-all"
 mkdir -p "$OUT"

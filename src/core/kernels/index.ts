@@ -12,7 +12,9 @@ import { conv2dBackpropInputWasm } from './conv2dBackpropInputWasm.js';
 import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
+import { identityWasmKernel } from './identityWasm.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
+import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
 import { resizeGradKernels } from './resizeGradKernels.js';
 import { savedOutputGrads } from './savedOutputGrads.js';
 import { unsortedSegmentSumWasm } from './unsortedSegmentSumWasm.js';
@@ -42,7 +44,8 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     filter: conv2dBackpropFilterWasm.kernelFunc,
     input: conv2dBackpropInputWasm.kernelFunc,
   });
-  return [...conv, unsortedSegmentSumWasm, ...matMulWasmKernels(), ...resize];
+  return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
+    ...resize];
 }
 
 const registered = new Set<string>();

@@ -42,6 +42,7 @@ interface Exports {
   readonly conv_forward: (geom: number, x: number, w: number, y: number, scratch: number) => void;
   readonly conv_backprop_filter: (geom: number, x: number, dy: number, dw: number, scratch: number) => void;
   readonly conv_backprop_input: (geom: number, dy: number, w: number, dx: number, scratch: number) => void;
+  readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
   readonly __heap_base: { readonly value: number };
 }
 
