@@ -8,6 +8,9 @@
  *
  * with M = N·OH·OW output pixels and K = KH·KW·Ci taps. col is built (or scattered) in chunks of
  * `rows` output pixels so the scratch stays a few MB whatever the batch size.
+ *
+ * Each call covers the images [b0, b1) only, so threads can share one pass: forward and input
+ * gradient write disjoint images; the filter gradient writes one partial dw per thread (summed after).
  */
 
 void sgemm(int m, int n, int k, const float *a, int rsa, int csa, const float *b, int rsb, int csb,
@@ -21,6 +24,7 @@ typedef struct {
   int kh, kw, sh, sw;  /* filter taps and strides */
   int pt, pl;          /* padding before the first row / column */
   int rows;            /* output pixels per chunk */
+  int b0, b1;          /* images this call covers */
 } Geom;
 
 /* col[r][(u·KW + v)·Ci + c] = x[b, oy·sh + u − pt, ox·sw + v − pl, c] (0 outside) for pixels [p0, p0+rows). */
@@ -77,9 +81,9 @@ __attribute__((export_name("conv_scratch"))) int conv_scratch(const Geom *g) {
 
 __attribute__((export_name("conv_forward"))) void conv_forward(
     const Geom *g, const float *x, const float *w, float *y, float *scratch) {
-  int m = g->n * g->oh * g->ow, k = g->kh * g->kw * g->ci;
+  int m = g->b1 * g->oh * g->ow, k = g->kh * g->kw * g->ci;
   float *col = scratch + sgemm_scratch();
-  for (int p0 = 0; p0 < m; p0 += g->rows) {
+  for (int p0 = g->b0 * g->oh * g->ow; p0 < m; p0 += g->rows) {
     int rows = m - p0 < g->rows ? m - p0 : g->rows;
     const float *a = col;
     if (identity_col(g)) a = x + (long)p0 * k; else im2col(g, x, p0, rows, col);
@@ -89,31 +93,32 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
 
 __attribute__((export_name("conv_backprop_filter"))) void conv_backprop_filter(
     const Geom *g, const float *x, const float *dy, float *dw, float *scratch) {
-  int m = g->n * g->oh * g->ow, k = g->kh * g->kw * g->ci;
+  int first = g->b0 * g->oh * g->ow, m = g->b1 * g->oh * g->ow, k = g->kh * g->kw * g->ci;
   float *col = scratch + sgemm_scratch();
-  if (m == 0) {
+  if (m == first) {
     for (long i = 0; i < (long)k * g->co; i++) dw[i] = 0.0f;
     return;
   }
-  for (int p0 = 0; p0 < m; p0 += g->rows) {
+  for (int p0 = first; p0 < m; p0 += g->rows) {
     int rows = m - p0 < g->rows ? m - p0 : g->rows;
     const float *a = col;
     if (identity_col(g)) a = x + (long)p0 * k; else im2col(g, x, p0, rows, col);
     /* A = colᵀ: A(i, p) = col[p·K + i] */
-    sgemm(k, g->co, rows, a, 1, k, dy + (long)p0 * g->co, g->co, 1, dw, g->co, p0 == 0 ? 0.0f : 1.0f, scratch);
+    sgemm(k, g->co, rows, a, 1, k, dy + (long)p0 * g->co, g->co, 1, dw, g->co, p0 == first ? 0.0f : 1.0f, scratch);
   }
 }
 
 __attribute__((export_name("conv_backprop_input"))) void conv_backprop_input(
     const Geom *g, const float *dy, const float *w, float *dx, float *scratch) {
-  int m = g->n * g->oh * g->ow, k = g->kh * g->kw * g->ci;
+  int first = g->b0 * g->oh * g->ow, m = g->b1 * g->oh * g->ow, k = g->kh * g->kw * g->ci;
   float *col = scratch + sgemm_scratch();
   if (identity_col(g)) { /* dx = dy · wᵀ directly */
-    sgemm(m, k, g->co, dy, g->co, 1, w, 1, g->co, dx, k, 0.0f, scratch);
+    sgemm(m - first, k, g->co, dy + (long)first * g->co, g->co, 1, w, 1, g->co, dx + (long)first * k, k, 0.0f, scratch);
     return;
   }
-  for (long i = 0; i < (long)g->n * g->h * g->w * g->ci; i++) dx[i] = 0.0f;
-  for (int p0 = 0; p0 < m; p0 += g->rows) {
+  long image = (long)g->h * g->w * g->ci;
+  for (long i = g->b0 * image; i < g->b1 * image; i++) dx[i] = 0.0f;
+  for (int p0 = first; p0 < m; p0 += g->rows) {
     int rows = m - p0 < g->rows ? m - p0 : g->rows;
     /* B = wᵀ: B(p, j) = w[j·Co + p] */
     sgemm(rows, k, g->co, dy + (long)p0 * g->co, g->co, 1, w, 1, g->co, col, k, 0.0f, scratch);

@@ -9,7 +9,8 @@ CLANG="${CLANG:-clang-14}"
 OUT=src/core/kernels/native
 SOURCES="native/gemm.c native/conv.c native/reduce.c"
 # -fno-builtin: no libc, so clang must not turn loops into memset/memcpy calls.
-FLAGS="--target=wasm32 -msimd128 -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--export=__heap_base -Wl,--strip-all"
+# Shared memory (atomics, max 2 GiB) so MEDSYN_THREADS > 1 can run passes on worker threads.
+FLAGS="--target=wasm32 -msimd128 -matomics -mbulk-memory -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,--export=__heap_base -Wl,--strip-all"
 mkdir -p "$OUT"
 # shellcheck disable=SC2086
 "$CLANG" $FLAGS -o "$OUT/medsyn-kernels.wasm" $SOURCES

@@ -10,15 +10,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type NativeKernels, nativeKernels } from './nativeModule.js';
+import type { Job } from './nativeThreads.js';
+import type { Pass } from './nativeThreadsProtocol.js';
 import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
-
-type Pass = 'conv_forward' | 'conv_backprop_filter' | 'conv_backprop_input';
 
 /** Output pixels per im2col chunk: ~4 MB of col, and at least 64 rows so the GEMM stays efficient. */
 const COL_CHUNK_FLOATS = 1 << 20;
 
-/** The int32 Geom struct of native/conv.c. */
-function geometry(info: tf.backend_util.Conv2DInfo): number[] {
+/** The int32 Geom struct of native/conv.c, for images [b0, b1). */
+function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): number[] {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
   const rows = Math.min(m, Math.max(64, Math.floor(COL_CHUNK_FLOATS / k)));
@@ -26,7 +26,7 @@ function geometry(info: tf.backend_util.Conv2DInfo): number[] {
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, info.outChannels,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
-    info.padInfo.top, info.padInfo.left, rows,
+    info.padInfo.top, info.padInfo.left, rows, b0, b1,
   ];
 }
 
@@ -44,23 +44,42 @@ function supported(info: tf.backend_util.Conv2DInfo): boolean {
       info.outHeight * info.outWidth > 0;
 }
 
-/** Copies a and b into the module, runs `pass`, and returns a new backend tensor of `outShape`. */
+/** Passes under this many multiply-adds stay on one thread (a job hand-off costs ~20–50 µs). */
+const MIN_PARALLEL_MACS = 1 << 20;
+
+/**
+ * Copies a and b into the module, runs `pass` (split by images over the module's threads), and
+ * returns a new backend tensor of `outShape`. The filter gradient gets one partial dw per thread,
+ * summed by the module's column-sum.
+ */
 function run(
   nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
   a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
 ): tf.TensorInfo {
+  const n = info.batchSize;
+  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const parts = macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
+  const partials = pass === 'conv_backprop_filter' ? parts : 1;
+  const size = tf.util.sizeFromShape(outShape);
   nk.reset();
-  const geom = geometry(info);
-  const geomAt = nk.alloc(geom.length);
-  nk.i32(geomAt, geom.length).set(geom);
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
   const bAt = nk.put(wasm.typedArrayFromHeap(b) as Float32Array);
-  const size = tf.util.sizeFromShape(outShape);
-  const outAt = nk.alloc(size);
-  const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
-  nk.exports[pass](geomAt, aAt, bAt, outAt, scratchAt);
+  const outAt = nk.alloc(partials * size);
+  const jobs = Array.from({ length: parts }, (_, t): Job => {
+    const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts));
+    const geomAt = nk.alloc(geom.length);
+    nk.i32(geomAt, geom.length).set(geom);
+    const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
+    return { pass, args: [geomAt, aAt, bAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
+  });
+  nk.parallel(jobs);
+  let resultAt = outAt;
+  if (partials > 1) {
+    resultAt = nk.alloc(size);
+    nk.exports.sum_rows(outAt, partials, size, resultAt, nk.alloc(size));
+  }
   const out = wasm.makeOutput(outShape, 'float32');
-  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(outAt, size));
+  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(resultAt, size));
   return out;
 }
 

@@ -5,14 +5,18 @@
  *
  * The module has its own linear memory (separate from the TF.js backend's heap): callers copy their
  * operands in, call, and copy results out. That copy costs ~1 ms per 8 MB, under 5 % of a conv.
+ * The memory is shared so that MEDSYN_THREADS > 1 can run a pass on worker threads (nativeThreads.ts).
  * tsc does not copy .wasm files into dist/, so the loader looks next to this file and then in the
  * source tree (dist/src/core/kernels → src/core/kernels).
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type Job, ThreadPool, threadCount } from './nativeThreads.js';
 
 const WASM_NAME = 'medsyn-kernels.wasm';
 const PAGE_BYTES = 65536;
+/** 2 GiB: the most the module may grow to (shared memories need a maximum; it is only reserved). */
+const MAX_PAGES = 32768;
 
 /** Where the committed .wasm may be: beside the compiled module, or in the source tree. */
 export function nativeWasmCandidates(): string[] {
@@ -31,7 +35,7 @@ interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
@@ -52,13 +56,27 @@ export class NativeKernels {
   private readonly memory: WasmMemory;
   private readonly heapBase: number;
   private top: number;
+  private readonly pool: ThreadPool | null;
 
-  constructor(bytes: Uint8Array) {
-    this.memory = new WA.Memory({ initial: 32 });
+  constructor(bytes: Uint8Array, threads = 1) {
+    this.memory = new WA.Memory({ initial: 32, maximum: MAX_PAGES, shared: true });
     const instance = new WA.Instance(new WA.Module(bytes), { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as Exports;
     this.heapBase = align(this.exports.__heap_base.value);
     this.top = this.heapBase;
+    this.pool = threads > 1 ? new ThreadPool(bytes, this.memory, threads) : null;
+  }
+
+  /** Threads a pass may be split over. */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Runs the jobs, one per thread (at most `threads`), and returns when all are done. */
+  parallel(jobs: readonly Job[]): void {
+    const local = (job: Job): void => this.exports[job.pass](...job.args);
+    if (this.pool) this.pool.run(jobs, local);
+    else jobs.forEach(local);
   }
 
   /** Frees everything `alloc` handed out (the module keeps no state between calls). */
@@ -106,6 +124,6 @@ export function nativeKernels(): NativeKernels | null {
   if (loaded !== undefined) return loaded;
   if (process.env[NATIVE_ENV_VAR]?.trim() === '0') return (loaded = null);
   const path = nativeWasmCandidates().find((p) => fs.existsSync(p));
-  loaded = path ? new NativeKernels(fs.readFileSync(path)) : null;
+  loaded = path ? new NativeKernels(fs.readFileSync(path), threadCount()) : null;
   return loaded;
 }
