@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/core/engine.js';
+import { convTuning } from '../../src/core/kernels/convNative.js';
 import { nativeKernels } from '../../src/core/kernels/nativeModule.js';
 import { memoryCounts, onBackend, randomValues, relError } from './helpers.js';
 
@@ -30,10 +31,10 @@ function draw(seed: number, lo: number, hi: number): number {
 
 /**
  * Every kernel 1/3/4 × stride 1/2 × same/valid, with random batch, odd/even sizes and channels;
- * output channels ≥ 8 (the GEMM path) and < 8 (forward and input gradient fall back to XNNPACK).
+ * output channels ≥ 64 (the GEMM path) and < 64 (forward and input gradient fall back to XNNPACK).
  */
 const cases: Case[] = [1, 3, 4].flatMap((k) => [1, 2].flatMap((stride) => (['same', 'valid'] as Pad[]).flatMap((pad, i) =>
-  [[8, 13], [1, 7]].map(([lo, hi], j) => {
+  [[64, 70], [1, 13]].map(([lo, hi], j) => {
     const seed = 1000 + 100 * k + 10 * stride + 2 * i + j;
     return {
       x: [draw(seed + 1, 1, 3), draw(seed, k, 9), draw(seed + 2, k, 9), draw(seed + 3, 1, 11)] as Case['x'],
@@ -80,10 +81,16 @@ test('native conv forward, filter and input gradients match cpu on random shapes
 });
 
 test('native convs match cpu across im2col chunks (more output pixels than one chunk holds)', async () => {
-  // K = 4·4·520 = 8320 taps → 126 pixels per 2^20-float chunk; 2·9·9 = 162 output pixels: 2 chunks.
-  const c: Case = { x: [2, 9, 9, 520], k: 4, co: 8, stride: 1, pad: 'same', seed: 77 };
-  const err = relError(await onBackend('wasm', () => passes(c)), await onBackend('cpu', () => passes(c)));
-  assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
+  // 4096-float chunks: K = 3·3·11 = 99 taps → 64 pixels (the minimum) per chunk; 2·9·9 = 162 pixels: 3 chunks.
+  const c: Case = { x: [2, 9, 9, 11], k: 3, co: 64, stride: 1, pad: 'valid', seed: 77 };
+  const cpu = await onBackend('cpu', () => passes(c));
+  convTuning.colChunkFloats = 4096;
+  try {
+    const err = relError(await onBackend('wasm', () => passes(c)), cpu);
+    assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
+  } finally {
+    convTuning.colChunkFloats = 1 << 20;
+  }
 });
 
 test('native conv kernels leak neither tensors nor wasm buffers', () => {

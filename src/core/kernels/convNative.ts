@@ -14,14 +14,18 @@ import type { Job } from './nativeThreads.js';
 import type { Pass } from './nativeThreadsProtocol.js';
 import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
 
-/** Output pixels per im2col chunk: ~4 MB of col, and at least 64 rows so the GEMM stays efficient. */
-const COL_CHUNK_FLOATS = 1 << 20;
+/**
+ * Output pixels per im2col chunk: ~4 MB of col (256 K and 64 K floats measured no faster), and at
+ * least 64 rows so the GEMM stays efficient. Mutable only so tests can cross chunk boundaries on
+ * shapes small enough for the cpu backend.
+ */
+export const convTuning = { colChunkFloats: 1 << 20 };
 
 /** The int32 Geom struct of native/conv.c, for images [b0, b1). */
 function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): number[] {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
-  const rows = Math.min(m, Math.max(64, Math.floor(COL_CHUNK_FLOATS / k)));
+  const rows = Math.min(m, Math.max(64, Math.floor(convTuning.colChunkFloats / k)));
   return [
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, info.outChannels,
@@ -31,11 +35,15 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): num
 }
 
 /**
- * Below 8 output channels (forward) or 8 dy channels (input gradient: the GEMM's reduction) the
- * 4×8 tiles run mostly padding: the DCGAN's last conv 3×3 32→5 at 64 px took 19.5 ms forward on
- * the GEMM vs 14.5 ms on XNNPACK, and 22.7 vs 14.1 ms for its input gradient.
+ * Below 64 output channels (forward) or 64 dy channels (input gradient: the GEMM's reduction)
+ * im2col + packing dominate and XNNPACK (indirection buffers, no copies) wins; medians of 5, same
+ * process, this VM at load ~3.5, forward / input-gradient ms, XNNPACK vs GEMM, batch 16, 3×3 stride 1:
+ *   64 px 16→16  13–19 / 17–25 vs 30–32 / 22–34     32 px 32→32  11–12 / 12 vs 16–20 / 13–20
+ *   16 px 64→64  11 / 11–12 vs 10 / 10               8 px 128→128 10–20 / 12–16 vs 9 / 9
+ * and the DCGAN's 4×4 stride-2 convs from 64 channels up run 37–43 / 32–45 vs 40–54 / 44–62.
+ * The filter gradient has no threshold: the GEMM wins there at every size measured (16–29 vs 23–63).
  */
-const MIN_GEMM_CHANNELS = 8;
+const MIN_GEMM_CHANNELS = 64;
 
 /** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
 function supported(info: tf.backend_util.Conv2DInfo): boolean {
