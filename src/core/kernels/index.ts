@@ -9,9 +9,12 @@ import { comparisonGrads } from './comparisonGrads.js';
 import { conv2dBackpropFilterGrad } from './conv2dBackpropFilterGrad.js';
 import { conv2dBackpropFilterWasm } from './conv2dBackpropFilterWasm.js';
 import { conv2dBackpropInputWasm } from './conv2dBackpropInputWasm.js';
+import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
+import { identityWasmKernel } from './identityWasm.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
+import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
 import { resizeGradKernels } from './resizeGradKernels.js';
 import { savedOutputGrads } from './savedOutputGrads.js';
 import { unsortedSegmentSumWasm } from './unsortedSegmentSumWasm.js';
@@ -32,9 +35,17 @@ const fixedGradients: readonly tf.GradConfig[] = savedOutputGrads;
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   const resize = resizeGradKernels(backendName);
-  return backendName === 'wasm'
-    ? [conv2dBackpropFilterWasm, conv2dBackpropInputWasm, unsortedSegmentSumWasm, ...matMulWasmKernels(), ...resize]
-    : resize;
+  if (backendName === 'cpu') return resize;
+  const stockConv2D = tf.getKernel(tf.Conv2D, 'wasm');
+  if (!stockConv2D) throw new Error('the wasm backend has no Conv2D kernel');
+  // The native GEMM kernels fall back to XNNPACK (forward) and the XNNPACK composites (backward).
+  const conv = convNativeKernels({
+    forward: stockConv2D.kernelFunc,
+    filter: conv2dBackpropFilterWasm.kernelFunc,
+    input: conv2dBackpropInputWasm.kernelFunc,
+  });
+  return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
+    ...resize];
 }
 
 const registered = new Set<string>();

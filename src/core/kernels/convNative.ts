@@ -1,0 +1,147 @@
+/**
+ * Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput (and so conv2dTranspose) for the wasm backend
+ * on medsyn's own SIMD GEMM (native/conv.c: im2col + 4×8 register-blocked GEMM, see nativeModule.ts).
+ * On the DCGAN step's convs XNNPACK (forward) and the XNNPACK-composite backward kernels
+ * (conv2dBackpropFilterWasm.ts, conv2dBackpropInputWasm.ts) reach 10–19 GFLOP/s on this project's VM;
+ * this GEMM reaches 35–40 on the same products, and all three passes run the same GEMM, so backward
+ * costs what forward costs.
+ *
+ * Cases the module does not cover (NCHW, dilations, empty tensors, no module) go to `fallback`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type NativeKernels, nativeKernels } from './nativeModule.js';
+import type { Job } from './nativeThreads.js';
+import type { Pass } from './nativeThreadsProtocol.js';
+import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
+
+/**
+ * Output pixels per im2col chunk: ~4 MB of col (256 K and 64 K floats measured no faster), and at
+ * least 64 rows so the GEMM stays efficient. Mutable only so tests can cross chunk boundaries on
+ * shapes small enough for the cpu backend.
+ */
+export const convTuning = { colChunkFloats: 1 << 20 };
+
+/** The int32 Geom struct of native/conv.c, for images [b0, b1). */
+function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): number[] {
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  const rows = Math.min(m, Math.max(64, Math.floor(convTuning.colChunkFloats / k)));
+  return [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.padInfo.top, info.padInfo.left, rows, b0, b1,
+  ];
+}
+
+/**
+ * Below 64 output channels (forward) or 64 dy channels (input gradient: the GEMM's reduction)
+ * im2col + packing dominate and XNNPACK (indirection buffers, no copies) wins; medians of 5, same
+ * process, this VM at load ~3.5, forward / input-gradient ms, XNNPACK vs GEMM, batch 16, 3×3 stride 1:
+ *   64 px 16→16  13–19 / 17–25 vs 30–32 / 22–34     32 px 32→32  11–12 / 12 vs 16–20 / 13–20
+ *   16 px 64→64  11 / 11–12 vs 10 / 10               8 px 128→128 10–20 / 12–16 vs 9 / 9
+ * and the DCGAN's 4×4 stride-2 convs from 64 channels up run 37–43 / 32–45 vs 40–54 / 44–62.
+ * The filter gradient has no threshold: the GEMM wins there at every size measured (16–29 vs 23–63).
+ */
+const MIN_GEMM_CHANNELS = 64;
+
+/** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
+function supported(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.batchSize * info.inHeight * info.inWidth * info.inChannels * info.outChannels *
+      info.outHeight * info.outWidth > 0;
+}
+
+/** Passes under this many multiply-adds stay on one thread (a job hand-off costs ~20–50 µs). */
+const MIN_PARALLEL_MACS = 1 << 20;
+
+/**
+ * Copies a and b into the module, runs `pass` (split by images over the module's threads), and
+ * returns a new backend tensor of `outShape`. The filter gradient gets one partial dw per thread,
+ * summed by the module's column-sum.
+ */
+function run(
+  nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
+  a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
+): tf.TensorInfo {
+  const n = info.batchSize;
+  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const parts = macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
+  const partials = pass === 'conv_backprop_filter' ? parts : 1;
+  const size = tf.util.sizeFromShape(outShape);
+  nk.reset();
+  const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
+  const bAt = nk.put(wasm.typedArrayFromHeap(b) as Float32Array);
+  const outAt = nk.alloc(partials * size);
+  const jobs = Array.from({ length: parts }, (_, t): Job => {
+    const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts));
+    const geomAt = nk.alloc(geom.length);
+    nk.i32(geomAt, geom.length).set(geom);
+    const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
+    return { pass, args: [geomAt, aAt, bAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
+  });
+  nk.parallel(jobs);
+  let resultAt = outAt;
+  if (partials > 1) {
+    resultAt = nk.alloc(size);
+    nk.exports.sum_rows(outAt, partials, size, resultAt, nk.alloc(size));
+  }
+  const out = wasm.makeOutput(outShape, 'float32');
+  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(resultAt, size));
+  return out;
+}
+
+function conv2d(fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x, filter } = args.inputs as TensorInputs<'x' | 'filter'>;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
+      tf.backend_util.convertConv2DDataFormat(dataFormat));
+    const nk = nativeKernels();
+    if (!nk || !supported(info) || x.dtype !== 'float32' || info.outChannels < MIN_GEMM_CHANNELS) {
+      return fallback(args) as tf.TensorInfo;
+    }
+    return run(nk, args.backend as BackendWasm, 'conv_forward', info, x, filter, info.outShape);
+  };
+}
+
+function conv2dBackpropFilter(fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x, dy } = args.inputs as TensorInputs<'x' | 'dy'>;
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+      args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
+      strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+    const nk = nativeKernels();
+    if (!nk || !supported(info)) return fallback(args) as tf.TensorInfo;
+    return run(nk, args.backend as BackendWasm, 'conv_backprop_filter', info, x, dy, [...filterShape]);
+  };
+}
+
+function conv2dBackpropInput(fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { dy, filter } = args.inputs as TensorInputs<'dy' | 'filter'>;
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
+      strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+    const nk = nativeKernels();
+    if (!nk || !supported(info) || info.outChannels < MIN_GEMM_CHANNELS) return fallback(args) as tf.TensorInfo;
+    return run(nk, args.backend as BackendWasm, 'conv_backprop_input', info, dy, filter, [...inputShape]);
+  };
+}
+
+/**
+ * The three kernels, each wrapping the kernel it replaces: pass the currently registered
+ * Conv2D (XNNPACK) and medsyn's XNNPACK-composite backward kernels as fallbacks.
+ */
+export function convNativeKernels(fallbacks: Record<'forward' | 'filter' | 'input', tf.KernelFunc>): tf.KernelConfig[] {
+  return [
+    { kernelName: tf.Conv2D, backendName: 'wasm', kernelFunc: conv2d(fallbacks.forward) as tf.KernelFunc },
+    { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm',
+      kernelFunc: conv2dBackpropFilter(fallbacks.filter) as tf.KernelFunc },
+    { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm',
+      kernelFunc: conv2dBackpropInput(fallbacks.input) as tf.KernelFunc },
+  ];
+}
