@@ -20,7 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-THREADS = 2
+THREADS = int(os.environ.get('MEDSYN_BENCH_REF_THREADS', '2'))  # the setting; bench/run.ts passes it on
 
 try:
     import numpy as np
