@@ -374,44 +374,60 @@ function tridiagonalize(Ain: Float64Array, n: number, wantQ: boolean): Tridiagon
 /**
  * The fused step of {@link tridiagonalize}: trailing rows i = 1 … m−1 of B (rows b0+i, upper triangle) get
  * B −= v wᵀ + w vᵀ (v = A[rk …], w = p) and, in the same pass, pn += B_new · v_next (v_next = A[rn …], symmetric
- * product from the upper triangle). Two rows at a time: they share the loads of p, v, v_next and pn, which is what
- * this memory-bound loop spends its time on (≈ 20–25 % faster at n = 2048 than one row at a time).
+ * product from the upper triangle). Three rows at a time: they share the loads of p, v, v_next and pn, which is what
+ * this load/store-bound loop spends its time on (n = 2048: 4.4–5.0 s CPU one row at a time, 3.1 s two rows, 2.5–2.8 s three rows; bench/RESULTS.md).
  */
 function updateAndSymv(A: Float64Array, n: number, m: number, b0: number, rk: number, rn: number, p: Float64Array, pn: Float64Array): void {
   let i = 1;
-  for (; i + 1 < m; i += 2) {
-    const ra = (b0 + i) * n + b0; // row i
-    const rb = ra + n; // row i+1
-    const va = A[rk + i], wa = p[i], vb = A[rk + i + 1], wb = p[i + 1];
-    const na = A[rn + i - 1], nb = A[rn + i]; // v_next at rows i, i+1
-    const aii = A[ra + i] - (va * p[i] + wa * A[rk + i]);
-    A[ra + i] = aii;
-    const aij = A[ra + i + 1] - (va * p[i + 1] + wa * A[rk + i + 1]); // (i, i+1): row i only
-    A[ra + i + 1] = aij;
-    const bjj = A[rb + i + 1] - (vb * p[i + 1] + wb * A[rk + i + 1]);
-    A[rb + i + 1] = bjj;
-    let sa = aii * na + aij * nb;
-    let sb = bjj * nb;
-    pn[i] += aij * na;
-    for (let j = i + 2; j < m; j++) {
+  for (; i + 2 < m; i += 3) {
+    const ra = (b0 + i) * n + b0; // rows i, i+1, i+2
+    const rb = ra + n;
+    const rc = rb + n;
+    const va = A[rk + i], wa = p[i], vb = A[rk + i + 1], wb = p[i + 1], vc = A[rk + i + 2], wc = p[i + 2];
+    const na = A[rn + i - 1], nb = A[rn + i], nc = A[rn + i + 1]; // v_next at rows i, i+1, i+2
+    // the 3×3 upper-triangular corner: diagonals and (i, i+1), (i, i+2), (i+1, i+2)
+    const p1 = p[i + 1], p2 = p[i + 2], v1 = A[rk + i + 1], v2 = A[rk + i + 2];
+    const aii = A[ra + i] - (va * p[i] + wa * va);
+    const ai1 = A[ra + i + 1] - (va * p1 + wa * v1);
+    const ai2 = A[ra + i + 2] - (va * p2 + wa * v2);
+    const b11 = A[rb + i + 1] - (vb * p1 + wb * v1);
+    const b12 = A[rb + i + 2] - (vb * p2 + wb * v2);
+    const c22 = A[rc + i + 2] - (vc * p2 + wc * v2);
+    A[ra + i] = aii; A[ra + i + 1] = ai1; A[ra + i + 2] = ai2;
+    A[rb + i + 1] = b11; A[rb + i + 2] = b12;
+    A[rc + i + 2] = c22;
+    let sa = aii * na + ai1 * nb + ai2 * nc;
+    let sb = ai1 * na + b11 * nb + b12 * nc;
+    let sc = ai2 * na + b12 * nb + c22 * nc;
+    for (let j = i + 3; j < m; j++) {
       const pj = p[j], vj = A[rk + j], nj = A[rn + j - 1];
       const a = A[ra + j] - (va * pj + wa * vj);
       const b = A[rb + j] - (vb * pj + wb * vj);
+      const c = A[rc + j] - (vc * pj + wc * vj);
       A[ra + j] = a;
       A[rb + j] = b;
+      A[rc + j] = c;
       sa += a * nj;
       sb += b * nj;
-      pn[j - 1] += a * na + b * nb;
+      sc += c * nj;
+      pn[j - 1] += a * na + b * nb + c * nc;
     }
     pn[i - 1] += sa;
     pn[i] += sb;
+    pn[i + 1] += sc;
   }
-  if (i < m) {
-    // last row alone (m − 1 odd): only its diagonal element
+  // the last one or two rows, one at a time
+  for (; i < m; i++) {
     const row = (b0 + i) * n + b0;
-    const aii = A[row + i] - (A[rk + i] * p[i] + p[i] * A[rk + i]);
-    A[row + i] = aii;
-    pn[i - 1] += aii * A[rn + i - 1];
+    const vi = A[rk + i], wi = p[i], ni = A[rn + i - 1];
+    let s = 0;
+    for (let j = i; j < m; j++) {
+      const a = A[row + j] - (vi * p[j] + wi * A[rk + j]);
+      A[row + j] = a;
+      s += a * A[rn + j - 1];
+      if (j > i) pn[j - 1] += a * ni;
+    }
+    pn[i - 1] += s;
   }
 }
 
