@@ -876,7 +876,10 @@ export interface TraceSqrtResult {
  * square root is Σ √λ(M):
  * - `'cholesky'` (default, fastest): rank-revealing pivoted Cholesky Σ1 = P L Lᵀ Pᵀ (L n×r), M = Lᵀ (PᵀΣ2P) L (r×r).
  *   Directions in which Σ1 is numerically null (Schur-complement diagonal ≤ n·ε·max diag) are dropped — their
- *   contribution is at the rounding-noise level that scipy's sqrtm and numpy's eigvals also carry.
+ *   contribution is at the rounding-noise level that scipy's sqrtm and numpy's eigvals also carry. When every
+ *   pivot of an unpivoted Cholesky exceeds 1e-9·max diag (full rank, the usual N ≥ D case) the faster
+ *   {@link choleskyBlocked} is used instead (P = I, r = n); M is then formed in n³/2 multiply-adds
+ *   (congruenceTriangular). 2048-d: ≈ 5.8 s CPU in all on the 2-core VM (bench/RESULTS.md).
  * - `'sqrt-eig'` (the metrics spec's §1.7 recommendation): M = Σ1^{1/2} Σ2 Σ1^{1/2} with Σ1^{1/2} from a symmetric
  *   eigendecomposition (eigenvalues clamped at 0). Several times slower at n = 2048.
  * Only the upper triangles of Σ1 and Σ2 are read.
