@@ -24,19 +24,31 @@ export interface Timing {
   readonly peak_rss_mb: number;
   readonly steps: number;
   readonly all_ms: readonly number[];
+  /**
+   * median CPU time of this process per step (user + system, all threads). On the shared 2-core VM wall time swings
+   * with other jobs; the CPU time of single-threaded medsyn much less so.
+   */
+  readonly cpu_ms_per_step: number;
 }
 
 /** Warm-up steps (first-call kernel setup, allocator growth), then `steps` timed ones; median ms/step. */
 export async function time(name: string, images: number | null, step: () => unknown, warmup = 2, steps = 5): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await step();
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await step();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   const m = median(ms);
-  return { name, ms_per_step: m, images_per_s: images === null ? null : (images * 1000) / m, peak_rss_mb: peakRssMb(), steps, all_ms: ms };
+  return {
+    name, ms_per_step: m, images_per_s: images === null ? null : (images * 1000) / m, peak_rss_mb: peakRssMb(), steps, all_ms: ms,
+    cpu_ms_per_step: median(cpu),
+  };
 }
 
 /** A synthetic split of random images and 4-class masks: the timing does not depend on content. */

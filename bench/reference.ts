@@ -17,6 +17,7 @@ export interface ReferenceTiming {
   readonly images_per_s: number | null;
   readonly peak_rss_mb: number;
   readonly steps: number;
+  readonly cpu_ms_per_step?: number;
   readonly torch?: string;
   readonly note?: string;
 }

@@ -45,6 +45,9 @@ interface Case {
   readonly reference_peak_rss_mb: number | null;
   readonly reference_note?: string;
   readonly all_ms?: readonly number[];
+  /** median CPU ms per step (see bench/cases.ts); reference_cpu_ms_per_step: the same for PyTorch (both its threads) */
+  readonly cpu_ms_per_step?: number | null;
+  readonly reference_cpu_ms_per_step?: number | null;
   readonly error?: string;
 }
 
@@ -110,7 +113,7 @@ function fmt(x: number | null, digits = 1, width = 9): string {
 }
 
 function tableRow(c: Case): string {
-  return `${c.name.padEnd(14)}${fmt(c.ms_per_step)} ms${fmt(c.images_per_s)} img/s${fmt(c.peak_rss_mb, 0, 6)} MB` +
+  return `${c.name.padEnd(14)}${fmt(c.ms_per_step)} ms (cpu${fmt(c.cpu_ms_per_step ?? null, 0, 7)})${fmt(c.images_per_s)} img/s${fmt(c.peak_rss_mb, 0, 6)} MB` +
     `   ref${fmt(c.reference_ms_per_step)} ms${fmt(c.reference_peak_rss_mb, 0, 6)} MB  ratio${fmt(c.ratio, 2, 6)}${c.error ? `  ERROR ${c.error}` : ''}`;
 }
 
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
       if ('engine' in m) engine = m.engine;
       c = {
         name, ms_per_step: t?.ms_per_step ?? null, images_per_s: t?.images_per_s ?? null, peak_rss_mb: t?.peak_rss_mb ?? null,
-        steps: t?.steps ?? 0, all_ms: t?.all_ms ?? [], reference_ms_per_step: null, ratio: null, reference_images_per_s: null,
+        steps: t?.steps ?? 0, all_ms: t?.all_ms ?? [], cpu_ms_per_step: t?.cpu_ms_per_step ?? null, reference_ms_per_step: null, ratio: null, reference_images_per_s: null,
         reference_peak_rss_mb: null, ...('error' in m ? { error: m.error } : {}),
       };
       if (referenceOn) {
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
           reference = { available: true, ...(rt.torch ? { torch: rt.torch } : {}) };
           c = {
             ...c, reference_ms_per_step: rt.ms_per_step, reference_images_per_s: rt.images_per_s, reference_peak_rss_mb: rt.peak_rss_mb,
+            reference_cpu_ms_per_step: rt.cpu_ms_per_step ?? null,
             ratio: c.ms_per_step === null ? null : c.ms_per_step / rt.ms_per_step, ...(rt.note ? { reference_note: rt.note } : {}),
           };
         } else if (/torch|python|reference\.py/i.test(r.unavailable) && !reference.available) {

@@ -51,14 +51,16 @@ def peak_rss_mb():
 
 
 def timed(step, warmup, steps):
+    """Median wall ms per step, all wall times, median process CPU ms per step (all threads)."""
     for _ in range(warmup):
         step()
-    ms = []
+    ms, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         step()
         ms.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ms), ms
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(ms), ms, statistics.median(cpu)
 
 
 def make_case(name, quick_batch=None):
@@ -124,9 +126,9 @@ def run_case(args):
     if step is None:
         print(json.dumps({'name': args.case, 'unavailable': note}))
         return
-    median, ms = timed(step, args.warmup, args.steps)
+    median, ms, cpu = timed(step, args.warmup, args.steps)
     out = {'name': args.case, 'ms_per_step': median, 'images_per_s': None if images is None else images * 1000 / median,
-           'peak_rss_mb': peak_rss_mb(), 'steps': len(ms), 'all_ms': ms, 'torch': torch.__version__,
+           'peak_rss_mb': peak_rss_mb(), 'steps': len(ms), 'all_ms': ms, 'cpu_ms_per_step': cpu, 'torch': torch.__version__,
            'threads': torch.get_num_threads()}
     if note:
         out['note'] = note
