@@ -33,10 +33,10 @@ function script(): string | null {
   return null;
 }
 
-export function runReference(name: string, extra: readonly string[] = []): ReferenceResult {
+export function runReference(name: string, extra: readonly string[] = [], threadCount = REFERENCE_THREADS): ReferenceResult {
   const file = script();
   if (file === null) return { ok: false, unavailable: 'bench/reference/reference.py not found' };
-  const threads = String(REFERENCE_THREADS);
+  const threads = String(threadCount);
   const r = spawnSync(PYTHON, [file, '--case', name, ...extra], {
     encoding: 'utf8',
     env: { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads, MEDSYN_BENCH_REF_THREADS: threads },

@@ -13,6 +13,8 @@
  *   --reference        after each case, the same case in PyTorch (bench/reference/reference.py, 2 threads), back to
  *                      back; fills reference_ms_per_step and ratio = medsyn / reference. Without torch it says so and
  *                      the reference fields stay null.
+ *   --reference-threads N  PyTorch threads (default 2, the issue's setting). On the shared VM 2 threads were up to 10×
+ *                      slower than 1 while other jobs held the cores (bench/RESULTS.md): compare both.
  *   --only a,b         run only these cases
  *   --no-demo          skip the demo in a full run
  *   --memory-steps N   instead of the cases: a 128 px GAN training run of N steps sampling RSS and live tensors
@@ -145,8 +147,9 @@ async function main(): Promise<void> {
   let engine: EngineInfo | null = null;
   let reference: { available: boolean; reason?: string; torch?: string } = { available: false, reason: 'not requested (--reference)' };
   let referenceOn = args.has('--reference');
+  const refThreads = Number(flag(argv, '--reference-threads') ?? REFERENCE_THREADS);
   const cases: Case[] = [];
-  say(`bench: ${plan.length} cases${quick ? ' (--quick)' : ''}${referenceOn ? `, PyTorch reference back to back (${PYTHON}, ${REFERENCE_THREADS} threads)` : ''}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
+  say(`bench: ${plan.length} cases${quick ? ' (--quick)' : ''}${referenceOn ? `, PyTorch reference back to back (${PYTHON}, ${refThreads} threads)` : ''}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
   for (const name of plan) {
     let c: Case;
     if (name === 'demo') {
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
       };
       if (referenceOn) {
         const extra = name === 'inception' ? ['--warmup', '1', '--batch', String(inceptionBatch(quick))] : name.startsWith('frechet') ? ['--warmup', '1'] : [];
-        const r = runReference(name, extra);
+        const r = runReference(name, extra, refThreads);
         if (r.ok) {
           const rt: ReferenceTiming = r.timing;
           reference = { available: true, ...(rt.torch ? { torch: rt.torch } : {}) };
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
   const machine = {
     cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gb: os.totalmem() / 2 ** 30, node: process.version,
     backend: engine?.backend ?? null, tfjs: engine?.tfjsVersion ?? null, simd: engine?.wasmSimd ?? null, threads: engine?.wasmThreads ?? null,
-    load_average_start: loadStart, load_average_end: os.loadavg(), date: new Date().toISOString(), reference,
+    load_average_start: loadStart, load_average_end: os.loadavg(), date: new Date().toISOString(), reference: { ...reference, threads: refThreads },
   };
   console.log(JSON.stringify({ machine, quick, cases }, null, table ? 2 : 0));
 }
