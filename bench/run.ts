@@ -1,114 +1,198 @@
 /**
- * `npm run bench`: training and metric timings on this machine, as one JSON document (`--json`) or a table.
- * Each case: median ms per step over ≥ 5 timed steps after warm-up, images per second, peak RSS.
- *   gan-step-64 / gan-step-128   DCGAN backbone, one D and one G update (joint image + 4-class mask)
- *   unet-step-64 / unet-step-128 U-Net (depth 4, 16 filters) training step, CE + soft Dice
+ * `npm run bench`: training and metric timings on this machine, as one JSON document (stdout) and a table (stderr).
+ * Each case runs in its own child process (per-case peak RSS, see bench/cases.ts): median ms per step over ≥ 5
+ * timed steps after warm-up, images per second, peak RSS.
+ *   gan-step-64 / gan-step-128   DCGAN preset, one D and one G update, batch 16, 32 / 64 filters (joint image + 4-class mask)
+ *   unet-step-64 / unet-step-128 U-Net (depth 4, 16 filters, batch norm) training step, batch 16, CE + soft Dice
+ *   inception                    FID Inception-v3 pool3 features of 299 px images (random weights), images/s
  *   frechet-2048                 Fréchet distance on 2048-d statistics (float64)
- * `--quick` runs the 64 px cases and a 512-d Fréchet distance only. Timings belong here, never in tests.
- * Not yet: Inception-v3 feature extraction, the whole demo's wall time, the PyTorch reference (`--reference`).
+ *   demo                         wall time of the whole `npm start` (`medsyn demo`) into a temporary folder
+ * Options:
+ *   --quick            64 px cases, inception on 2 images, frechet-512, no demo (< 2 minutes)
+ *   --json             compact JSON only (no table)
+ *   --reference        after each case, the same case in PyTorch (bench/reference/reference.py, 2 threads), back to
+ *                      back; fills reference_ms_per_step and ratio = medsyn / reference. Without torch it says so and
+ *                      the reference fields stay null.
+ *   --reference-threads N  PyTorch threads (default 2, the issue's setting). On the shared VM 2 threads were up to 10×
+ *                      slower than 1 while other jobs held the cores (bench/RESULTS.md): compare both.
+ *   --only a,b         run only these cases
+ *   --no-demo          skip the demo in a full run
+ *   --memory-steps N   instead of the cases: a 128 px GAN training run of N steps sampling RSS and live tensors
+ *                      (--memory-batch B = 4, --memory-filters F = 16, --memory-size S = 128); reports the RSS slope
+ * Timings belong here, never in tests.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initEngine, type EngineInfo } from '../src/core/engine.js';
-import { Rng } from '../src/core/rng.js';
-import { Adam } from '../src/core/adam.js';
-import type { SliceSplit } from '../src/data/prepared.js';
-import { resolveGanConfig } from '../src/gan/config.js';
-import { Trainer } from '../src/training/trainer.js';
-import { createUNet } from '../src/models/unet.js';
-import { segmentationStep } from '../src/segmentation/train.js';
-import { frechetDistance } from '../src/metrics/fid.js';
+import { frechetCase, ganCase, inceptionCase, unetCase, type Timing } from './cases.js';
+import { memoryRun } from './memory.js';
+import { PYTHON, REFERENCE_THREADS, runReference, type ReferenceTiming } from './reference.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '../..'); // dist/bench → repository root
 
 interface Case {
   readonly name: string;
-  readonly ms_per_step: number;
+  readonly ms_per_step: number | null;
   readonly images_per_s: number | null;
-  readonly peak_rss_mb: number;
+  readonly peak_rss_mb: number | null;
   readonly steps: number;
-  readonly reference_ms_per_step: null;
-  readonly ratio: null;
+  readonly reference_ms_per_step: number | null;
+  /** medsyn ms / reference ms (> 1: medsyn slower) */
+  readonly ratio: number | null;
+  readonly reference_images_per_s: number | null;
+  readonly reference_peak_rss_mb: number | null;
+  readonly reference_note?: string;
+  readonly all_ms?: readonly number[];
+  /** median CPU ms per step (see bench/cases.ts); reference_cpu_ms_per_step: the same for PyTorch (both its threads) */
+  readonly cpu_ms_per_step?: number | null;
+  readonly reference_cpu_ms_per_step?: number | null;
+  readonly error?: string;
 }
 
-let peakRss = 0;
-const sampleRss = (): void => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+const flag = (args: readonly string[], name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
 };
 
-async function time(name: string, images: number | null, step: () => unknown | Promise<unknown>, warmup = 2, steps = 5): Promise<Case> {
-  peakRss = 0;
-  for (let i = 0; i < warmup; i++) await step();
-  const ms: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    await step();
-    ms.push(performance.now() - t0);
-    sampleRss();
-  }
-  ms.sort((a, b) => a - b);
-  const median = ms[Math.floor(ms.length / 2)]!;
-  return { name, ms_per_step: median, images_per_s: images === null ? null : (images * 1000) / median, peak_rss_mb: peakRss / 2 ** 20, steps, reference_ms_per_step: null, ratio: null };
-}
-
-/** A synthetic split of smooth random images and 4-class masks: the timing does not depend on content. */
-function fakeSplit(size: number, count: number, classes: number): SliceSplit {
-  const rng = new Rng(1);
-  const images = Float32Array.from({ length: count * size * size }, () => rng.uniform(-1, 1)); // [N, H, W, 1]
-  const labels = Uint8Array.from({ length: count * size * size }, () => rng.int(0, classes - 1)); // [N, H, W]
-  return { name: 'train', count, height: size, width: size, channels: 1, images, labels, info: [] };
-}
-
-async function ganCase(size: number, filters: number): Promise<Case> {
-  const classes = 4;
-  const gan = resolveGanConfig('dcgan', { batchSize: 16, 'g.filters': filters, 'd.filters': filters });
-  const trainer = new Trainer(gan, fakeSplit(size, 32, classes), { height: size, width: size, imageChannels: 1, numClasses: classes }, 0);
-  const c = await time(`gan-step-${size}`, 16, () => trainer.trainStep());
-  trainer.dispose();
-  return c;
-}
-
-async function unetCase(size: number): Promise<Case> {
-  const classes = 4;
-  const batch = 16;
-  const net = createUNet({ inChannels: 1, numClasses: classes, depth: 4, filters: 16, norm: 'batch', seed: 0 });
-  const opt = new Adam(net.params, { learningRate: 1e-3 });
-  const data = fakeSplit(size, batch, classes);
-  const c = await time(`unet-step-${size}`, batch, () => segmentationStep(net, opt, data.images, data.labels, [batch, size, size, 1], classes, {}));
-  opt.dispose();
-  net.dispose();
-  return c;
-}
-
-async function frechetCase(d: number): Promise<Case> {
-  const rng = new Rng(2);
-  const spd = (): Float64Array => {
-    const a = Float64Array.from({ length: d * d }, () => rng.normal());
-    const s = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
-      const aik = a[i * d + k]!;
-      for (let j = 0; j < d; j++) s[i * d + j]! += aik * a[j * d + k]!;
-    }
-    return s;
+/** Child-process mode: run one case, print its Timing (and the engine) as one JSON line. */
+async function runCase(name: string, quick: boolean): Promise<void> {
+  const engine = await initEngine({ log: () => {} });
+  const run: Record<string, () => Promise<Timing>> = {
+    'gan-step-64': () => ganCase(64, 32),
+    'gan-step-128': () => ganCase(128, 64),
+    'unet-step-64': () => unetCase(64),
+    'unet-step-128': () => unetCase(128),
+    inception: () => inceptionCase(inceptionBatch(quick)),
+    'frechet-512': () => frechetCase(512),
+    'frechet-2048': () => frechetCase(2048),
   };
-  const [s1, s2] = [spd(), spd()];
-  const [m1, m2] = [new Float64Array(d), Float64Array.from({ length: d }, () => rng.normal())];
-  return time(`frechet-${d}`, null, () => frechetDistance(m1, s1, m2, s2), 0, 3);
+  const f = run[name];
+  if (!f) throw new Error(`unknown case ${name}; cases: ${Object.keys(run).join(', ')}`);
+  console.log(JSON.stringify({ timing: await f(), engine }));
+}
+
+const inceptionBatch = (quick: boolean): number => (quick ? 2 : 4);
+
+function medsynInChild(name: string, quick: boolean): { timing: Timing; engine: EngineInfo } | { error: string } {
+  const r = spawnSync(process.execPath, [SELF, '--case', name, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as { timing: Timing; engine: EngineInfo };
+  } catch {
+    return { error: `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  }
+}
+
+/** `medsyn demo` (what `npm start` runs) into a temporary folder; peak RSS from the child's VmHWM, polled. */
+async function demoCase(): Promise<Case> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'medsyn-bench-demo-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/medsyn.js'), 'demo', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr.on('data', (b: Buffer) => { tail = (tail + b.toString()).slice(-2000); });
+  let hwmKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) hwmKb = Math.max(hwmKb, Number(m[1]));
+    } catch { /* exited between polls, or not Linux */ }
+  }, 250);
+  const code: number | null = await new Promise((resolve) => child.on('close', resolve));
+  clearInterval(poll);
+  const ms = performance.now() - t0;
+  fs.rmSync(out, { recursive: true, force: true });
+  const base = { name: 'demo', images_per_s: null, steps: 1, reference_ms_per_step: null, ratio: null, reference_images_per_s: null, reference_peak_rss_mb: null };
+  if (code !== 0) return { ...base, ms_per_step: null, peak_rss_mb: null, error: `demo exited with ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}` };
+  return { ...base, ms_per_step: ms, peak_rss_mb: hwmKb > 0 ? hwmKb / 1024 : null };
+}
+
+function fmt(x: number | null, digits = 1, width = 9): string {
+  return (x === null ? '—' : x.toFixed(digits)).padStart(width);
+}
+
+function tableRow(c: Case): string {
+  return `${c.name.padEnd(14)}${fmt(c.ms_per_step)} ms (cpu${fmt(c.cpu_ms_per_step ?? null, 0, 7)})${fmt(c.images_per_s)} img/s${fmt(c.peak_rss_mb, 0, 6)} MB` +
+    `   ref${fmt(c.reference_ms_per_step)} ms${fmt(c.reference_peak_rss_mb, 0, 6)} MB  ratio${fmt(c.ratio, 2, 6)}${c.error ? `  ERROR ${c.error}` : ''}`;
 }
 
 async function main(): Promise<void> {
-  const args = new Set(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const args = new Set(argv);
   const quick = args.has('--quick');
-  const engine: EngineInfo = await initEngine({ log: () => {} });
-  const plan: (() => Promise<Case>)[] = quick
-    ? [() => ganCase(64, 32), () => unetCase(64), () => frechetCase(512)]
-    : [() => ganCase(64, 32), () => ganCase(128, 64), () => unetCase(64), () => unetCase(128), () => frechetCase(2048)];
-  const cases: Case[] = [];
-  for (const run of plan) {
-    const c = await run();
-    cases.push(c);
-    if (!args.has('--json')) console.error(`${c.name.padEnd(16)} ${c.ms_per_step.toFixed(1).padStart(10)} ms/step  ${c.images_per_s === null ? '' : c.images_per_s.toFixed(1).padStart(8) + ' img/s'}  peak RSS ${c.peak_rss_mb.toFixed(0)} MB`);
+  const caseName = flag(argv, '--case');
+  if (caseName !== undefined) return runCase(caseName, quick);
+
+  const memorySteps = flag(argv, '--memory-steps');
+  if (memorySteps !== undefined) {
+    await initEngine({ log: () => {} });
+    const num = (name: string, dflt: number): number => Number(flag(argv, name) ?? dflt);
+    const r = await memoryRun({ steps: Number(memorySteps), size: num('--memory-size', 128), batch: num('--memory-batch', 4), filters: num('--memory-filters', 16), logEvery: num('--memory-log-every', 100) });
+    console.log(JSON.stringify({ machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString() }, memory: r }, null, args.has('--json') ? 0 : 1));
+    return;
   }
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, backend: engine.backend, tfjs: engine.tfjsVersion, simd: engine.wasmSimd ?? null, threads: engine.wasmThreads ?? null };
-  if (args.has('--reference')) console.error('bench: --reference (PyTorch side by side) is not implemented yet; see the performance issue');
-  console.log(JSON.stringify({ machine, quick, cases }, null, args.has('--json') ? 0 : 2));
+
+  const table = !args.has('--json');
+  const say = (line: string): void => { if (table) console.error(line); };
+  const only = flag(argv, '--only')?.split(',');
+  const plan = (quick
+    ? ['gan-step-64', 'unet-step-64', 'inception', 'frechet-512']
+    : ['gan-step-64', 'gan-step-128', 'unet-step-64', 'unet-step-128', 'inception', 'frechet-2048', ...(args.has('--no-demo') ? [] : ['demo'])]
+  ).filter((n) => !only || only.includes(n));
+
+  const loadStart = os.loadavg();
+  let engine: EngineInfo | null = null;
+  let reference: { available: boolean; reason?: string; torch?: string } = { available: false, reason: 'not requested (--reference)' };
+  let referenceOn = args.has('--reference');
+  const refThreads = Number(flag(argv, '--reference-threads') ?? REFERENCE_THREADS);
+  const cases: Case[] = [];
+  say(`bench: ${plan.length} cases${quick ? ' (--quick)' : ''}${referenceOn ? `, PyTorch reference back to back (${PYTHON}, ${refThreads} threads)` : ''}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
+  for (const name of plan) {
+    let c: Case;
+    if (name === 'demo') {
+      c = await demoCase();
+    } else {
+      const m = medsynInChild(name, quick);
+      const t = 'timing' in m ? m.timing : null;
+      if ('engine' in m) engine = m.engine;
+      c = {
+        name, ms_per_step: t?.ms_per_step ?? null, images_per_s: t?.images_per_s ?? null, peak_rss_mb: t?.peak_rss_mb ?? null,
+        steps: t?.steps ?? 0, all_ms: t?.all_ms ?? [], cpu_ms_per_step: t?.cpu_ms_per_step ?? null, reference_ms_per_step: null, ratio: null, reference_images_per_s: null,
+        reference_peak_rss_mb: null, ...('error' in m ? { error: m.error } : {}),
+      };
+      if (referenceOn) {
+        const extra = name === 'inception' ? ['--warmup', '1', '--batch', String(inceptionBatch(quick))] : name.startsWith('frechet') ? ['--warmup', '1'] : [];
+        const r = runReference(name, extra, refThreads);
+        if (r.ok) {
+          const rt: ReferenceTiming = r.timing;
+          reference = { available: true, ...(rt.torch ? { torch: rt.torch } : {}) };
+          c = {
+            ...c, reference_ms_per_step: rt.ms_per_step, reference_images_per_s: rt.images_per_s, reference_peak_rss_mb: rt.peak_rss_mb,
+            reference_cpu_ms_per_step: rt.cpu_ms_per_step ?? null,
+            ratio: c.ms_per_step === null ? null : c.ms_per_step / rt.ms_per_step, ...(rt.note ? { reference_note: rt.note } : {}),
+          };
+        } else if (/torch|python|reference\.py/i.test(r.unavailable) && !reference.available) {
+          // no interpreter / no torch: nothing else will work either; say it once and carry on without
+          reference = { available: false, reason: r.unavailable };
+          referenceOn = false;
+          say(`bench: PyTorch reference unavailable — ${r.unavailable}; reference_ms_per_step and ratio stay null`);
+        } else {
+          c = { ...c, reference_note: `no reference: ${r.unavailable}` };
+        }
+      }
+    }
+    cases.push(c);
+    say(tableRow(c));
+  }
+  const machine = {
+    cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gb: os.totalmem() / 2 ** 30, node: process.version,
+    backend: engine?.backend ?? null, tfjs: engine?.tfjsVersion ?? null, simd: engine?.wasmSimd ?? null, threads: engine?.wasmThreads ?? null,
+    load_average_start: loadStart, load_average_end: os.loadavg(), date: new Date().toISOString(), reference: { ...reference, threads: refThreads },
+  };
+  console.log(JSON.stringify({ machine, quick, cases }, null, table ? 2 : 0));
 }
 
 await main();

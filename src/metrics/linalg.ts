@@ -104,6 +104,67 @@ export function gemmNT(
   }
 }
 
+/**
+ * "A times B-transposed" over a triangular index range: `C[i*ldc + j] = Σ_{k ∈ [lo, hi)} A[i*lda + k] · B[j*ldb + k]`
+ * (m×n, overwritten) where the caller promises that every skipped product is an exact zero:
+ * `aFromRow` — A's row i is zero before column i; `bFromRow` — B's row j is zero before column j; `bToRow` — B's row
+ * j is zero after column j. The range is taken per 3×3 tile (the widest range of its rows and columns), so a sum
+ * only ever skips exact zeros and is the same single sequential sum as the full-length product (like gemmNT).
+ * Used by traceSqrtProduct for triangular factors, where the skipped ranges are half or more of the work.
+ */
+function gemmNTTriangular(
+  A: Float64Array, lda: number, B: Float64Array, ldb: number, C: Float64Array, ldc: number,
+  m: number, n: number, len: number, opts: { aFromRow?: boolean; bFromRow?: boolean; bToRow?: boolean },
+): void {
+  const { aFromRow = false, bFromRow = false, bToRow = false } = opts;
+  const kLo = (i: number, j: number): number => Math.max(aFromRow ? i : 0, bFromRow ? j : 0);
+  const kHi = (j: number): number => (bToRow ? Math.min(len, j + 3) : len);
+  let i = 0;
+  for (; i + 2 < m; i += 3) {
+    const a0 = i * lda, a1 = a0 + lda, a2 = a1 + lda;
+    let j = 0;
+    for (; j + 2 < n; j += 3) {
+      const b0 = j * ldb, b1 = b0 + ldb, b2 = b1 + ldb;
+      const k0 = kLo(i, j), k1 = kHi(j);
+      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
+      for (let k = k0; k < k1; k++) {
+        const y0 = B[b0 + k], y1 = B[b1 + k], y2 = B[b2 + k];
+        let x = A[a0 + k];
+        s00 += x * y0; s01 += x * y1; s02 += x * y2;
+        x = A[a1 + k];
+        s10 += x * y0; s11 += x * y1; s12 += x * y2;
+        x = A[a2 + k];
+        s20 += x * y0; s21 += x * y1; s22 += x * y2;
+      }
+      let o = i * ldc + j;
+      C[o] = s00; C[o + 1] = s01; C[o + 2] = s02; o += ldc;
+      C[o] = s10; C[o + 1] = s11; C[o + 2] = s12; o += ldc;
+      C[o] = s20; C[o + 1] = s21; C[o + 2] = s22;
+    }
+    for (; j < n; j++) {
+      const b0 = j * ldb;
+      const k0 = kLo(i, j), k1 = kHi(j);
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let k = k0; k < k1; k++) {
+        const y = B[b0 + k];
+        s0 += A[a0 + k] * y; s1 += A[a1 + k] * y; s2 += A[a2 + k] * y;
+      }
+      const o = i * ldc + j;
+      C[o] = s0; C[o + ldc] = s1; C[o + 2 * ldc] = s2;
+    }
+  }
+  for (; i < m; i++) {
+    const a0 = i * lda;
+    for (let j = 0; j < n; j++) {
+      const b0 = j * ldb;
+      const k0 = kLo(i, j), k1 = kHi(j);
+      let s = 0;
+      for (let k = k0; k < k1; k++) s += A[a0 + k] * B[b0 + k];
+      C[i * ldc + j] = s;
+    }
+  }
+}
+
 /** Transpose of a rows×cols matrix (returns cols×rows). */
 export function transpose(A: Float64Array, rows: number, cols: number, out?: Float64Array): Float64Array {
   const T = out ?? new Float64Array(rows * cols);
@@ -277,34 +338,7 @@ function tridiagonalize(Ain: Float64Array, n: number, wantQ: boolean): Tridiagon
     // remaining trailing rows: update with step k and, fused, accumulate p_{k+1} = B_{k+1} v_{k+1}
     const rn = (k + 1) * n + k + 2; // v_{k+1} = A[rn … rn+m−2]
     if (tk !== 0 && tn !== 0) {
-      for (let i = 1; i < m; i++) {
-        const row = (b0 + i) * n + b0;
-        const vi = A[rk + i], wi = p[i];
-        const ii = i - 1;
-        const vni = A[rn + ii];
-        const aii = A[row + i] - (vi * p[i] + wi * A[rk + i]);
-        A[row + i] = aii;
-        let sacc = aii * vni;
-        let sacc2 = 0;
-        let j = i + 1;
-        for (; j + 1 < m; j += 2) {
-          const a = A[row + j] - (vi * p[j] + wi * A[rk + j]);
-          const b = A[row + j + 1] - (vi * p[j + 1] + wi * A[rk + j + 1]);
-          A[row + j] = a;
-          A[row + j + 1] = b;
-          sacc += a * A[rn + j - 1];
-          sacc2 += b * A[rn + j];
-          pn[j - 1] += a * vni;
-          pn[j] += b * vni;
-        }
-        if (j < m) {
-          const a = A[row + j] - (vi * p[j] + wi * A[rk + j]);
-          A[row + j] = a;
-          sacc += a * A[rn + j - 1];
-          pn[j - 1] += a * vni;
-        }
-        pn[ii] += sacc + sacc2;
-      }
+      updateAndSymv(A, n, m, b0, rk, rn, p, pn);
     } else if (tk !== 0) {
       for (let i = 1; i < m; i++) {
         const row = (b0 + i) * n + b0;
@@ -335,6 +369,66 @@ function tridiagonalize(Ain: Float64Array, n: number, wantQ: boolean): Tridiagon
     }
   }
   return { d, e, Qt };
+}
+
+/**
+ * The fused step of {@link tridiagonalize}: trailing rows i = 1 … m−1 of B (rows b0+i, upper triangle) get
+ * B −= v wᵀ + w vᵀ (v = A[rk …], w = p) and, in the same pass, pn += B_new · v_next (v_next = A[rn …], symmetric
+ * product from the upper triangle). Three rows at a time: they share the loads of p, v, v_next and pn, which is what
+ * this load/store-bound loop spends its time on (n = 2048: 4.4–5.0 s CPU one row at a time, 3.1 s two rows, 2.5–2.8 s three rows; bench/RESULTS.md).
+ */
+function updateAndSymv(A: Float64Array, n: number, m: number, b0: number, rk: number, rn: number, p: Float64Array, pn: Float64Array): void {
+  let i = 1;
+  for (; i + 2 < m; i += 3) {
+    const ra = (b0 + i) * n + b0; // rows i, i+1, i+2
+    const rb = ra + n;
+    const rc = rb + n;
+    const va = A[rk + i], wa = p[i], vb = A[rk + i + 1], wb = p[i + 1], vc = A[rk + i + 2], wc = p[i + 2];
+    const na = A[rn + i - 1], nb = A[rn + i], nc = A[rn + i + 1]; // v_next at rows i, i+1, i+2
+    // the 3×3 upper-triangular corner: diagonals and (i, i+1), (i, i+2), (i+1, i+2)
+    const p1 = p[i + 1], p2 = p[i + 2], v1 = A[rk + i + 1], v2 = A[rk + i + 2];
+    const aii = A[ra + i] - (va * p[i] + wa * va);
+    const ai1 = A[ra + i + 1] - (va * p1 + wa * v1);
+    const ai2 = A[ra + i + 2] - (va * p2 + wa * v2);
+    const b11 = A[rb + i + 1] - (vb * p1 + wb * v1);
+    const b12 = A[rb + i + 2] - (vb * p2 + wb * v2);
+    const c22 = A[rc + i + 2] - (vc * p2 + wc * v2);
+    A[ra + i] = aii; A[ra + i + 1] = ai1; A[ra + i + 2] = ai2;
+    A[rb + i + 1] = b11; A[rb + i + 2] = b12;
+    A[rc + i + 2] = c22;
+    let sa = aii * na + ai1 * nb + ai2 * nc;
+    let sb = ai1 * na + b11 * nb + b12 * nc;
+    let sc = ai2 * na + b12 * nb + c22 * nc;
+    for (let j = i + 3; j < m; j++) {
+      const pj = p[j], vj = A[rk + j], nj = A[rn + j - 1];
+      const a = A[ra + j] - (va * pj + wa * vj);
+      const b = A[rb + j] - (vb * pj + wb * vj);
+      const c = A[rc + j] - (vc * pj + wc * vj);
+      A[ra + j] = a;
+      A[rb + j] = b;
+      A[rc + j] = c;
+      sa += a * nj;
+      sb += b * nj;
+      sc += c * nj;
+      pn[j - 1] += a * na + b * nb + c * nc;
+    }
+    pn[i - 1] += sa;
+    pn[i] += sb;
+    pn[i + 1] += sc;
+  }
+  // the last one or two rows, one at a time
+  for (; i < m; i++) {
+    const row = (b0 + i) * n + b0;
+    const vi = A[rk + i], wi = p[i], ni = A[rn + i - 1];
+    let s = 0;
+    for (let j = i; j < m; j++) {
+      const a = A[row + j] - (vi * p[j] + wi * A[rk + j]);
+      A[row + j] = a;
+      s += a * A[rn + j - 1];
+      if (j > i) pn[j - 1] += a * ni;
+    }
+    pn[i - 1] += s;
+  }
 }
 
 /**
@@ -712,6 +806,51 @@ export function choleskyPivoted(Ain: Float64Array, n: number, tol?: number): Piv
   return { Lt: rank === n ? Lt : Lt.slice(0, rank * n), perm, rank, tol: tolUsed };
 }
 
+/**
+ * Blocked Cholesky without pivoting, A = L Lᵀ, for the well-conditioned full-rank case; null as soon as a pivot is
+ * ≤ `minPivot`·max diag(A) (then use {@link choleskyPivoted}, which finds the numerical rank). Same result layout as
+ * choleskyPivoted (Lt rows, identity perm). Most of the n³/6 multiply-adds run in gemmNT's register-tiled kernel
+ * (one block of columns at a time), about twice as fast as the pivoted column-by-column loop at n = 2048.
+ * Only the lower triangle of A is read (A symmetric: the same values as the upper one).
+ * @internal exported for tests
+ */
+export function choleskyBlocked(A: Float64Array, n: number, minPivot = 1e-9): PivotedCholesky | null {
+  checkLen(A, n * n, 'choleskyBlocked: A');
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, A[i * n + i]);
+  const tol = minPivot * maxDiag;
+  if (!(maxDiag > 0)) return null;
+  const NB = 48;
+  const L = new Float64Array(n * n); // row-major lower triangle: L[i][k], k ≤ i
+  const T = new Float64Array(n * NB);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const nb = Math.min(NB, n - j0);
+    const rows = n - j0;
+    // T[i − j0][j − j0] = Σ_{k < j0} L[i][k] L[j][k] for i ≥ j0, j in the block (what earlier blocks subtract)
+    if (j0 > 0) gemmNT(L, j0 * n, n, L, j0 * n, n, T, 0, nb, rows, nb, j0);
+    else T.fill(0, 0, rows * nb);
+    for (let i = j0; i < n; i++) {
+      const o = i * n, t = (i - j0) * nb;
+      const jEnd = Math.min(j0 + nb, i + 1);
+      for (let j = j0; j < jEnd; j++) {
+        // L[i][j] = (A[i][j] − Σ_{k<j} L[i][k] L[j][k]) / L[j][j]; the k < j0 part is in T
+        let s = A[o + j] - T[t + j - j0];
+        const oj = j * n;
+        for (let k = j0; k < j; k++) s -= L[o + k] * L[oj + k];
+        if (j === i) {
+          if (!(s > tol)) return null;
+          L[o + j] = Math.sqrt(s);
+        } else {
+          L[o + j] = s / L[oj + j];
+        }
+      }
+    }
+  }
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  return { Lt: transpose(L, n, n), perm, rank: n, tol };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // tr((Σ1 Σ2)^{1/2})
 // ---------------------------------------------------------------------------------------------------------------
@@ -737,7 +876,10 @@ export interface TraceSqrtResult {
  * square root is Σ √λ(M):
  * - `'cholesky'` (default, fastest): rank-revealing pivoted Cholesky Σ1 = P L Lᵀ Pᵀ (L n×r), M = Lᵀ (PᵀΣ2P) L (r×r).
  *   Directions in which Σ1 is numerically null (Schur-complement diagonal ≤ n·ε·max diag) are dropped — their
- *   contribution is at the rounding-noise level that scipy's sqrtm and numpy's eigvals also carry.
+ *   contribution is at the rounding-noise level that scipy's sqrtm and numpy's eigvals also carry. When every
+ *   pivot of an unpivoted Cholesky exceeds 1e-9·max diag (full rank, the usual N ≥ D case) the faster
+ *   {@link choleskyBlocked} is used instead (P = I, r = n); M is then formed in n³/2 multiply-adds
+ *   (congruenceTriangular). 2048-d: ≈ 5.8 s CPU in all on the 2-core VM (bench/RESULTS.md).
  * - `'sqrt-eig'` (the metrics spec's §1.7 recommendation): M = Σ1^{1/2} Σ2 Σ1^{1/2} with Σ1^{1/2} from a symmetric
  *   eigendecomposition (eigenvalues clamped at 0). Several times slower at n = 2048.
  * Only the upper triangles of Σ1 and Σ2 are read.
@@ -751,7 +893,8 @@ export function traceSqrtProduct(
   let M: Float64Array;
   let r: number;
   if (method === 'cholesky') {
-    const { Lt, perm, rank } = choleskyPivoted(sigma1, n);
+    // full-rank, well-conditioned Σ1 (the usual N ≥ D case): blocked, unpivoted; otherwise rank-revealing pivoted
+    const { Lt, perm, rank } = choleskyBlocked(sigma1, n) ?? choleskyPivoted(sigma1, n);
     r = rank;
     // S = Pᵀ Σ2 P (full symmetric, from the upper triangle of Σ2)
     const S = new Float64Array(n * n);
@@ -762,12 +905,7 @@ export function traceSqrtProduct(
         S[i * n + j] = pi <= pj ? sigma2[pi * n + pj] : sigma2[pj * n + pi];
       }
     }
-    // Wt[c][i] = Σ_j L[j][c] S[i][j]  (r×n) — Lt row c is zero before c, so start k at the tile's first row
-    const Wt = new Float64Array(r * n);
-    gemmNT(Lt, 0, n, S, 0, n, Wt, 0, n, r, n, n, { kFromRow: true });
-    // M[a][b] = Σ_i L[i][a] W[i][b] = Lt[a]·Wt[b] (upper triangle, k from a)
-    M = new Float64Array(r * r);
-    gemmNT(Lt, 0, n, Wt, 0, n, M, 0, r, r, r, n, { upper: true, kFromRow: true });
+    M = congruenceTriangular(Lt, S, n, r);
   } else {
     const { root: R, values } = sqrtmPsdWithValues(sigma1, n);
     r = 0;
@@ -781,6 +919,32 @@ export function traceSqrtProduct(
   }
   const lam = r === 0 ? new Float64Array(0) : eigSym(M, r).values;
   return finishTrace(lam, method, r);
+}
+
+/**
+ * M = Lᵀ S L (r×r, upper triangle filled) for a symmetric S (n×n, full, overwritten) and L = Ltᵀ (n×r, Lt row c zero
+ * before column c), in n³/2 multiply-adds instead of the 5n³/6 of (Lᵀ S) L: split S = U + Uᵀ (U = upper triangle
+ * with half the diagonal, exact in binary), then Y = Lᵀ U is upper triangular (n³/6) and X = Y L (n³/3) gives
+ * M = X + Xᵀ. Each product skips only exact zeros (see gemmNTTriangular).
+ */
+function congruenceTriangular(Lt: Float64Array, S: Float64Array, n: number, r: number): Float64Array {
+  // Ut = Uᵀ in place: row j keeps S[j][0 … j−1], S[j][j]/2, zeros after (S symmetric: S[j][i] = U[i][j] for i < j)
+  for (let j = 0; j < n; j++) {
+    const o = j * n;
+    S[o + j] *= 0.5;
+    S.fill(0, o + j + 1, o + n);
+  }
+  // Y[a][j] = Σ_i L[i][a] U[i][j] = Σ_i Lt[a][i] Ut[j][i]: i from a (Lt) to j (Ut)
+  const Y = new Float64Array(r * n);
+  gemmNTTriangular(Lt, n, S, n, Y, n, r, n, n, { aFromRow: true, bToRow: true });
+  // X[a][b] = Σ_j Y[a][j] L[j][b] = Σ_j Y[a][j] Lt[b][j]: j from max(a, b)
+  const X = new Float64Array(r * r);
+  gemmNTTriangular(Y, n, Lt, n, X, r, r, r, n, { aFromRow: true, bFromRow: true });
+  for (let a = 0; a < r; a++) {
+    const o = a * r;
+    for (let b = a; b < r; b++) X[o + b] += X[b * r + a];
+  }
+  return X;
 }
 
 function sigma2Full(S: Float64Array, n: number): Float64Array {

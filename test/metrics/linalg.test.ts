@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  choleskyPivoted, eigSym, gemmNT, gram, identity, matmul, matmulNT, sqrtmPsd, traceSqrtProduct, transpose,
+  choleskyBlocked, choleskyPivoted, eigSym, gemmNT, gram, identity, matmul, matmulNT, sqrtmPsd, traceSqrtProduct, transpose,
 } from '../../src/metrics/linalg.js';
 import { NumpyRandomState } from '../../src/metrics/numpy-random.js';
 import { assertRel, mat } from './helpers.js';
@@ -123,6 +123,29 @@ test('choleskyPivoted: full rank reconstructs A; rank-deficient PSD gives the ra
     assert.ok(err < 1e-12 * scale * n, `n=${n} rank=${rank}: reconstruction error ${err}`);
   }
   assert.equal(choleskyPivoted(new Float64Array(16), 4).rank, 0);
+});
+
+test('choleskyBlocked: reconstructs full-rank A across block edges (n = 1, 47, 48, 49, 100); null when singular', () => {
+  for (const n of [1, 47, 48, 49, 100]) {
+    const A = spd(300 + n, n);
+    const f = choleskyBlocked(A, n);
+    assert.ok(f, `n=${n}: full rank must factor`);
+    assert.equal(f.rank, n);
+    let scale = 0;
+    for (const x of A) scale = Math.max(scale, Math.abs(x));
+    let err = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      assert.equal(f.perm[i], i);
+      let s = 0;
+      for (let c = 0; c < n; c++) s += f.Lt[c * n + i] * f.Lt[c * n + j];
+      err = Math.max(err, Math.abs(s - A[i * n + j]));
+    }
+    assert.ok(err < 1e-12 * scale * n, `n=${n}: reconstruction error ${err}`);
+    // Lt row c is zero before column c (what traceSqrtProduct's triangular products rely on)
+    for (let c = 0; c < n; c++) for (let i = 0; i < c; i++) assert.equal(f.Lt[c * n + i], 0);
+  }
+  assert.equal(choleskyBlocked(spd(7, 60, 30), 60), null, 'rank 30 of 60 → null (the pivoted path takes over)');
+  assert.equal(choleskyBlocked(new Float64Array(16), 4), null);
 });
 
 test('sqrtmPsd squares back; traceSqrtProduct: both methods agree with each other and with Σ√eig', () => {
