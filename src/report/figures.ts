@@ -39,7 +39,8 @@ function perDatasetPanels(values: readonly object[], spec: VlSpec): VlSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
-    facet: { column: { field: 'dataset', type: 'nominal', title: null } },
+    // panels in the study's dataset order (vega-lite sorts facets alphabetically otherwise)
+    facet: { column: { field: 'dataset', type: 'nominal', title: null, sort: [...new Set(values.map((v) => (v as { dataset: string }).dataset))] } },
     resolve: { scale: { y: 'independent' } },
     spec: { width: 220, height: 220, ...spec },
   };
@@ -89,7 +90,7 @@ export function fig6Spec(tables: readonly DatasetTable[]): VlSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
-    facet: { field: 'panel', type: 'nominal', title: null },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: [...new Set(values.map((v) => v.panel))] },
     columns: 4,
     resolve: { scale: { x: 'independent', y: 'independent' } },
     spec: {
