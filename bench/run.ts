@@ -119,9 +119,22 @@ function tableRow(c: Case): string {
     `   ref${fmt(c.reference_ms_per_step)} ms${fmt(c.reference_peak_rss_mb, 0, 6)} MB  ratio${fmt(c.ratio, 2, 6)}${c.error ? `  ERROR ${c.error}` : ''}`;
 }
 
+const VALUED = new Set(['--case', '--only', '--reference-threads', '--memory-steps', '--memory-batch', '--memory-filters',
+  '--memory-size', '--memory-log-every']);
+const OPTIONS = new Set([...VALUED, '--quick', '--json', '--reference', '--no-demo', '--help', '-h']);
+
+/** The options, from this file's header comment (one text for the docs and --help). */
+function usage(): string {
+  const header = /\/\*\*([\s\S]*?)\*\//.exec(fs.readFileSync(SELF, 'utf8'))?.[1] ?? '';
+  return header.split('\n').map((l) => l.replace(/^\s*\* ?/, '')).join('\n').trim();
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = new Set(argv);
+  if (args.has('--help') || args.has('-h')) return void console.log(usage());
+  const unknown = argv.filter((a, i) => a.startsWith('-') && !OPTIONS.has(a) && !VALUED.has(argv[i - 1] ?? ''));
+  if (unknown.length) throw new Error(`unknown option ${unknown.join(', ')}; npm run bench -- --help lists them`);
   const quick = args.has('--quick');
   const caseName = flag(argv, '--case');
   if (caseName !== undefined) return runCase(caseName, quick);
@@ -189,10 +202,14 @@ async function main(): Promise<void> {
   }
   const machine = {
     cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gb: os.totalmem() / 2 ** 30, node: process.version,
-    backend: engine?.backend ?? null, tfjs: engine?.tfjsVersion ?? null, simd: engine?.wasmSimd ?? null, threads: engine?.wasmThreads ?? null,
+    backend: engine?.backend ?? null, tfjs: engine?.tfjsVersion ?? null, simd: engine?.wasmSimd ?? null,
+    threads: engine?.wasmThreads ?? null, native_threads: engine?.nativeThreads ?? null,
     load_average_start: loadStart, load_average_end: os.loadavg(), date: new Date().toISOString(), reference: { ...reference, threads: refThreads },
   };
   console.log(JSON.stringify({ machine, quick, cases }, null, table ? 2 : 0));
 }
 
-await main();
+await main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+});

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerCustomKernels } from './kernels/index.js';
+import { nativeKernels } from './kernels/nativeModule.js';
 
 export { tf };
 
@@ -18,6 +19,8 @@ export interface EngineInfo {
   readonly tfjsVersion: string;
   readonly wasmSimd?: boolean;
   readonly wasmThreads?: number;
+  /** Threads of medsyn's native conv kernels (MEDSYN_THREADS; 0: module disabled or missing). */
+  readonly nativeThreads?: number;
   /** Why this backend: "auto: …" or "requested …". */
   readonly reason: string;
 }
@@ -128,6 +131,7 @@ async function activate(backend: BackendName, reason: string): Promise<EngineInf
         tfjsVersion: TFJS_VERSION,
         wasmSimd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') as boolean,
         wasmThreads: wasm.getThreadsCount(),
+        nativeThreads: nativeKernels()?.threads ?? 0,
         reason,
       };
     }
@@ -147,6 +151,9 @@ function summary(info: EngineInfo): string {
   const details = [`TF.js ${info.tfjsVersion}`];
   if (info.wasmSimd !== undefined) details.push(`SIMD ${info.wasmSimd ? 'on' : 'off'}`);
   if (info.wasmThreads !== undefined && info.wasmThreads > 1) details.push(`${info.wasmThreads} threads`);
+  if (info.nativeThreads !== undefined) {
+    details.push(info.nativeThreads ? `native kernels on ${info.nativeThreads} thread${info.nativeThreads > 1 ? 's' : ''}` : 'native kernels off');
+  }
   return `engine: ${info.backend} (${details.join(', ')}) — ${info.reason}`;
 }
 

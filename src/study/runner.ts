@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import { configHash, stableStringify } from '../core/hash.js';
+import { THREADS_ENV_VAR } from '../core/kernels/nativeThreads.js';
 import { MEDSYN_VERSION } from '../core/version.js';
 import type { ResolvedStudy } from './config.js';
 import { LAYOUT, planStudy, STAGE_PRIORITY, type JobPayload } from './plan.js';
@@ -185,6 +186,14 @@ function reopenWithoutInception(store: StudyStore, study: ResolvedStudy, log: (l
   log(`Inception weights found (${weights.file}): ${stale.length} evaluation(s) made without them run again for FID/KID (${n} job(s) reopened)`);
 }
 
+/**
+ * MEDSYN_THREADS for each worker process: the user's setting, else the cores shared out (one per
+ * worker with the default one worker per core), so processes × kernel threads stay at the core count.
+ */
+export function threadsPerWorker(workers: number, env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism()): string {
+  return env[THREADS_ENV_VAR]?.trim() || String(Math.max(1, Math.floor(cores / workers)));
+}
+
 async function schedule(store: StudyStore, out: string, workers: number, slots: Slot[], log: (line: string) => void, stopping: () => boolean): Promise<void> {
   const jobs = new Map(store.jobs().map((j) => [j.id, j]));
   const refresh = (id: string): void => { jobs.set(id, store.job(id)!); };
@@ -199,7 +208,7 @@ async function schedule(store: StudyStore, out: string, workers: number, slots: 
   const push = (e: Event): void => { events.push(e); wake?.(); wake = null; };
   const spawn = (): Slot => {
     const child = fork(WORKER_SCRIPT, [], {
-      env: { ...process.env, MEDSYN_STUDY_DIR: out },
+      env: { ...process.env, MEDSYN_STUDY_DIR: out, [THREADS_ENV_VAR]: threadsPerWorker(workers) },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     const slot: Slot = { child, ready: false, job: null };

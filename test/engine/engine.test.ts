@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { engineInfo, initEngine, tf } from '../../src/core/engine.js';
+import { threadCount } from '../../src/core/kernels/nativeThreads.js';
 
 delete process.env.MEDSYN_BACKEND;
 
@@ -21,8 +22,10 @@ test('auto picks wasm when @tensorflow/tfjs-node is absent and logs one line', a
   assert.equal(info.reason, 'auto: @tensorflow/tfjs-node not installed');
   assert.deepEqual(lines, [
     `engine: wasm (TF.js ${tf.version_core}, SIMD ${info.wasmSimd ? 'on' : 'off'}${
-      (info.wasmThreads ?? 1) > 1 ? `, ${info.wasmThreads} threads` : ''}) — auto: @tensorflow/tfjs-node not installed`,
+      (info.wasmThreads ?? 1) > 1 ? `, ${info.wasmThreads} threads` : ''}, native kernels on ${threadCount()} thread${
+      threadCount() > 1 ? 's' : ''}) — auto: @tensorflow/tfjs-node not installed`,
   ]);
+  assert.equal(info.nativeThreads, threadCount());
   assert.equal(engineInfo(), info);
 });
 

@@ -3,8 +3,9 @@
  * module's shared memory (nativeWorker.ts). The calling thread runs the first job itself and
  * blocks (Atomics.wait) until the workers are done, so kernels stay synchronous.
  *
- * Thread count: MEDSYN_THREADS (default 1: the study runner already runs one process per core,
- * and a second thread per process would only oversubscribe the machine).
+ * Thread count: MEDSYN_THREADS, default the machine's cores (os.availableParallelism()). The study
+ * runner sets it for its worker processes to cores / workers, so processes × threads stays at the
+ * core count.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -15,10 +16,10 @@ export const THREADS_ENV_VAR = 'MEDSYN_THREADS';
 /** No job takes this long (the largest conv of a 128 px step: ~0.2 s); a silent worker is dead. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-/** MEDSYN_THREADS as a thread count in [1, available cores]; throws on garbage. */
+/** MEDSYN_THREADS as a thread count in [1, available cores] (unset: all cores); throws on garbage. */
 export function threadCount(): number {
   const raw = process.env[THREADS_ENV_VAR]?.trim();
-  if (!raw) return 1;
+  if (!raw) return os.availableParallelism();
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_ENV_VAR}=${raw}: expected a positive integer`);
   return Math.min(n, os.availableParallelism());
