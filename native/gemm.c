@@ -87,6 +87,38 @@ static void micro(int kc, const float *ap, const float *bp, float *tile) {
     for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
 }
 
+/*
+ * The same product with A read in place: MR rows of A starting at `a`, lda floats apart, each
+ * contiguous over p (row-major A, csa = 1). Skips packing A, which for short reductions (im2col
+ * rows of 3×3 convs over 16–32 channels: K = 144–288) costs a fifth of the kernel's time.
+ */
+static void micro_rows(int kc, const float *a, int lda, const float *bp, float *tile) {
+  v128_t acc[MR][NR / 4];
+  const float *row[MR];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < MR; r++) {
+    row[r] = a + r * lda;
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+  }
+  for (int p = 0; p < kc; p++) {
+    v128_t b[NR / 4];
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) b[v] = wasm_v128_load(bp + 4 * v);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; r++) {
+      v128_t x = wasm_v128_load32_splat(row[r] + p);
+#pragma clang loop unroll(full)
+      for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(x, b[v]));
+    }
+    bp += NR;
+  }
+#pragma clang loop unroll(full)
+  for (int r = 0; r < MR; r++)
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
+}
+
 /* Adds (or, when first, stores beta·C +) the rows × cols corner of tile to C. */
 static void store_tile(const float *tile, float *c, int ldc, int rows, int cols, int first, float beta) {
   for (int r = 0; r < rows; r++) {
@@ -125,12 +157,15 @@ __attribute__((export_name("sgemm"))) void sgemm(
       pack_b(b + pc * rsb + jc * csb, rsb, csb, kc, nc, pb);
       for (int ic = 0; ic < m; ic += MC) {
         int mc = m - ic < MC ? m - ic : MC;
-        pack_a(a + ic * rsa + pc * csa, rsa, csa, mc, kc, pa);
+        /* Row-major A is read in place (whole MR-row panels; a partial last panel is packed). */
+        int direct = csa == 1 ? mc / MR * MR : 0;
+        if (direct < mc) pack_a(a + (ic + direct) * rsa + pc * csa, rsa, csa, mc - direct, kc, pa + direct * kc);
         for (int jr = 0; jr < nc; jr += NR) {
           int cols = nc - jr < NR ? nc - jr : NR;
           for (int ir = 0; ir < mc; ir += MR) {
             int rows = mc - ir < MR ? mc - ir : MR;
-            micro(kc, pa + ir * kc, pb + jr * kc, tile);
+            if (ir < direct) micro_rows(kc, a + (ic + ir) * rsa + pc, rsa, pb + jr * kc, tile);
+            else micro(kc, pa + ir * kc, pb + jr * kc, tile);
             store_tile(tile, c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, pc == 0, beta);
           }
         }

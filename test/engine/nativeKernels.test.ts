@@ -31,7 +31,7 @@ function draw(seed: number, lo: number, hi: number): number {
 
 /**
  * Every kernel 1/3/4 × stride 1/2 × same/valid, with random batch, odd/even sizes and channels;
- * output channels ≥ 64 (the GEMM path) and < 64 (forward and input gradient fall back to XNNPACK).
+ * output channels 64–70 (the GEMM path) and 1–13 (forward and strided input gradients fall back to XNNPACK).
  */
 const cases: Case[] = [1, 3, 4].flatMap((k) => [1, 2].flatMap((stride) => (['same', 'valid'] as Pad[]).flatMap((pad, i) =>
   [[64, 70], [1, 13]].map(([lo, hi], j) => {
@@ -75,6 +75,19 @@ test('the native kernel module loads (a missing .wasm would silently fall back t
 
 test('native conv forward, filter and input gradients match cpu on random shapes', async () => {
   for (const c of cases) {
+    const err = relError(await onBackend('wasm', () => passes(c)), await onBackend('cpu', () => passes(c)));
+    assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
+  }
+});
+
+test('stride-1 input gradients (run as a forward conv over dy with flipped, transposed taps) match cpu', async () => {
+  // ≥ 16 input channels take that path; k 4 'same' pads 1 before and 2 after; odd output channels and sizes.
+  const shapes: [Case['x'], number, number, Pad][] = [
+    [[2, 7, 9, 16], 3, 5, 'same'], [[1, 8, 6, 19], 4, 33, 'same'], [[3, 9, 8, 24], 4, 16, 'valid'],
+    [[2, 6, 7, 17], 1, 64, 'valid'], [[2, 10, 9, 32], 3, 1, 'valid'], [[1, 5, 5, 40], 3, 70, 'same'],
+  ];
+  for (const [i, [x, k, co, pad]] of shapes.entries()) {
+    const c: Case = { x, k, co, stride: 1, pad, seed: 500 + 10 * i };
     const err = relError(await onBackend('wasm', () => passes(c)), await onBackend('cpu', () => passes(c)));
     assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
   }

@@ -35,15 +35,15 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): num
 }
 
 /**
- * Below 64 output channels (forward) or 64 dy channels (input gradient: the GEMM's reduction)
- * im2col + packing dominate and XNNPACK (indirection buffers, no copies) wins; medians of 5, same
- * process, this VM at load ~3.5, forward / input-gradient ms, XNNPACK vs GEMM, batch 16, 3×3 stride 1:
- *   64 px 16→16  13–19 / 17–25 vs 30–32 / 22–34     32 px 32→32  11–12 / 12 vs 16–20 / 13–20
- *   16 px 64→64  11 / 11–12 vs 10 / 10               8 px 128→128 10–20 / 12–16 vs 9 / 9
- * and the DCGAN's 4×4 stride-2 convs from 64 channels up run 37–43 / 32–45 vs 40–54 / 44–62.
- * The filter gradient has no threshold: the GEMM wins there at every size measured (16–29 vs 23–63).
+ * Below 16 output channels (forward) or 16 GEMM columns (input gradient) the 4×8 GEMM tile wastes
+ * lanes and XNNPACK (indirection buffers, no copies) wins. From 16 up the GEMM, which reads im2col
+ * rows in place (native/gemm.c, micro_rows), matches XNNPACK on one thread and the module splits it
+ * over threads; XNNPACK runs on one. Medians of 9, one thread, batch 16, 3×3 stride 1, this VM:
+ *   64 px 16→16  forward 14.1 ms (XNNPACK 14.3), input gradient as a forward conv 14.2 (col2im 19.7)
+ *   32 px 32→32  9.5 / 9.5 (col2im 11.3)        8 px 128→128  8.0 / 8.0 (col2im 8.2)
+ * The filter gradient has no threshold: the GEMM wins there at every size measured.
  */
-const MIN_GEMM_CHANNELS = 64;
+const MIN_GEMM_CHANNELS = 16;
 
 /** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
 function supported(info: tf.backend_util.Conv2DInfo): boolean {
@@ -62,7 +62,7 @@ const MIN_PARALLEL_MACS = 1 << 20;
  */
 function run(
   nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
-  a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
+  a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[],
 ): tf.TensorInfo {
   const n = info.batchSize;
   const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
@@ -71,7 +71,7 @@ function run(
   const size = tf.util.sizeFromShape(outShape);
   nk.reset();
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
-  const bAt = nk.put(wasm.typedArrayFromHeap(b) as Float32Array);
+  const bAt = nk.put(b instanceof Float32Array ? b : wasm.typedArrayFromHeap(b) as Float32Array);
   const outAt = nk.alloc(partials * size);
   const jobs = Array.from({ length: parts }, (_, t): Job => {
     const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts));
@@ -127,9 +127,44 @@ function conv2dBackpropInput(fallback: tf.KernelFunc) {
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
       strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
     const nk = nativeKernels();
-    if (!nk || !supported(info) || info.outChannels < MIN_GEMM_CHANNELS) return fallback(args) as tf.TensorInfo;
-    return run(nk, args.backend as BackendWasm, 'conv_backprop_input', info, dy, filter, [...inputShape]);
+    if (!nk || !supported(info)) return fallback(args) as tf.TensorInfo;
+    const backend = args.backend as BackendWasm;
+    if (info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels >= MIN_GEMM_CHANNELS) {
+      return inputGradAsForward(nk, backend, info, dy, filter);
+    }
+    if (info.outChannels < MIN_GEMM_CHANNELS) return fallback(args) as tf.TensorInfo;
+    return run(nk, backend, 'conv_backprop_input', info, dy, filter, [...inputShape]);
   };
+}
+
+/**
+ * The input gradient of a stride-1 conv is itself a forward conv: over dy, padded by KH − 1 − top
+ * and KW − 1 − left, with the taps flipped and each tap's [Ci, Co] matrix transposed,
+ *   dx[b, y, x, c] = Σ_{u,v,o} dy[b, y + u − (KH − 1 − top), x + v − (KW − 1 − left), o] · w[KH − 1 − u, KW − 1 − v, c, o].
+ * As a GEMM that reduces over KH·KW·Co (not Co alone) and writes dx directly (no col2im scatter):
+ * 16–30 % faster on 16–32 channels, the same from 64 up.
+ */
+function inputGradAsForward(
+  nk: NativeKernels, wasm: BackendWasm, info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo,
+): tf.TensorInfo {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
+  const w = wasm.typedArrayFromHeap(filter) as Float32Array; // [KH, KW, Ci, Co]
+  const flipped = new Float32Array(w.length); // [KH, KW, Co, Ci]
+  for (let u = 0; u < kh; u++) {
+    for (let v = 0; v < kw; v++) {
+      const src = ((kh - 1 - u) * kw + (kw - 1 - v)) * ci * co;
+      const dst = (u * kw + v) * co * ci;
+      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) flipped[dst + o * ci + c] = w[src + c * co + o]!;
+    }
+  }
+  const adjoint = {
+    ...info,
+    inHeight: info.outHeight, inWidth: info.outWidth, inChannels: co,
+    outHeight: info.inHeight, outWidth: info.inWidth, outChannels: ci,
+    padInfo: { ...info.padInfo, top: kh - 1 - info.padInfo.top, left: kw - 1 - info.padInfo.left },
+    inShape: info.outShape, outShape: info.inShape, filterShape: [kh, kw, co, ci],
+  } satisfies tf.backend_util.Conv2DInfo;
+  return run(nk, wasm, 'conv_forward', adjoint, dy, flipped, [...info.inShape]);
 }
 
 /**
