@@ -45,6 +45,18 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): num
  */
 const MIN_GEMM_CHANNELS = 16;
 
+/**
+ * A forward conv (and the stride-1 input gradient, which runs as one) also needs a reduction of at
+ * least this many taps × channels: each 4×8 tile is stored once per reduction, and on the DCGAN's
+ * first layer (4×4 over 5 channels: K = 80) XNNPACK took 10 ms where the GEMM took 17.
+ */
+const MIN_GEMM_REDUCTION = 128;
+
+/** True when the GEMM forward conv beats XNNPACK on `info` (output channels and reduction length). */
+function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.outChannels >= MIN_GEMM_CHANNELS && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
+}
+
 /** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
 function supported(info: tf.backend_util.Conv2DInfo): boolean {
   return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1 &&
@@ -99,7 +111,7 @@ function conv2d(fallback: tf.KernelFunc) {
       filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
       tf.backend_util.convertConv2DDataFormat(dataFormat));
     const nk = nativeKernels();
-    if (!nk || !supported(info) || x.dtype !== 'float32' || info.outChannels < MIN_GEMM_CHANNELS) {
+    if (!nk || !supported(info) || x.dtype !== 'float32' || !gemmForward(info)) {
       return fallback(args) as tf.TensorInfo;
     }
     return run(nk, args.backend as BackendWasm, 'conv_forward', info, x, filter, info.outShape);
@@ -129,8 +141,10 @@ function conv2dBackpropInput(fallback: tf.KernelFunc) {
     const nk = nativeKernels();
     if (!nk || !supported(info)) return fallback(args) as tf.TensorInfo;
     const backend = args.backend as BackendWasm;
-    if (info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels >= MIN_GEMM_CHANNELS) {
-      return inputGradAsForward(nk, backend, info, dy, filter);
+    if (info.strideHeight === 1 && info.strideWidth === 1) {
+      const adjoint = adjointInfo(info);
+      if (gemmForward(adjoint)) return inputGradAsForward(nk, backend, adjoint, dy, filter);
+      return fallback(args) as tf.TensorInfo;
     }
     if (info.outChannels < MIN_GEMM_CHANNELS) return fallback(args) as tf.TensorInfo;
     return run(nk, backend, 'conv_backprop_input', info, dy, filter, [...inputShape]);
@@ -145,9 +159,10 @@ function conv2dBackpropInput(fallback: tf.KernelFunc) {
  * 16–30 % faster on 16–32 channels, the same from 64 up.
  */
 function inputGradAsForward(
-  nk: NativeKernels, wasm: BackendWasm, info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo,
+  nk: NativeKernels, wasm: BackendWasm, adjoint: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo,
 ): tf.TensorInfo {
-  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
+  // adjoint: Ci and Co swapped; the original filter is [KH, KW, Ci, Co] = [KH, KW, adjoint Co, adjoint Ci].
+  const { filterHeight: kh, filterWidth: kw, inChannels: co, outChannels: ci } = adjoint;
   const w = wasm.typedArrayFromHeap(filter) as Float32Array; // [KH, KW, Ci, Co]
   const flipped = new Float32Array(w.length); // [KH, KW, Co, Ci]
   for (let u = 0; u < kh; u++) {
@@ -157,14 +172,19 @@ function inputGradAsForward(
       for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) flipped[dst + o * ci + c] = w[src + c * co + o]!;
     }
   }
-  const adjoint = {
+  return run(nk, wasm, 'conv_forward', adjoint, dy, flipped, [...adjoint.outShape]);
+}
+
+/** The forward conv over dy that computes a stride-1 conv's input gradient (see inputGradAsForward). */
+function adjointInfo(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2DInfo {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
+  return {
     ...info,
     inHeight: info.outHeight, inWidth: info.outWidth, inChannels: co,
     outHeight: info.inHeight, outWidth: info.inWidth, outChannels: ci,
     padInfo: { ...info.padInfo, top: kh - 1 - info.padInfo.top, left: kw - 1 - info.padInfo.left },
     inShape: info.outShape, outShape: info.inShape, filterShape: [kh, kw, co, ci],
-  } satisfies tf.backend_util.Conv2DInfo;
-  return run(nk, wasm, 'conv_forward', adjoint, dy, flipped, [...info.inShape]);
+  };
 }
 
 /**
