@@ -13,6 +13,7 @@ import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
 import { identityWasmKernel } from './identityWasm.js';
+import { normKernels, normTrainGradient } from './normKernels.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
 import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
 import { resizeGradKernels } from './resizeGradKernels.js';
@@ -27,6 +28,7 @@ const customGradients: readonly tf.GradConfig[] = [
   ...resizeGradGrads,
   conv2dBackpropFilterGrad,
   depthToSpaceGrad,
+  normTrainGradient,
 ];
 
 /** Gradients replacing TF.js' own, which break higher-order gradients. */
@@ -35,7 +37,7 @@ const fixedGradients: readonly tf.GradConfig[] = savedOutputGrads;
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   const resize = resizeGradKernels(backendName);
-  if (backendName === 'cpu') return resize;
+  if (backendName === 'cpu') return [...resize, ...normKernels('cpu')];
   const stockConv2D = tf.getKernel(tf.Conv2D, 'wasm');
   if (!stockConv2D) throw new Error('the wasm backend has no Conv2D kernel');
   // The native GEMM kernels fall back to XNNPACK (forward) and the XNNPACK composites (backward).
@@ -45,7 +47,7 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize];
+    ...resize, ...normKernels('wasm')];
 }
 
 const registered = new Set<string>();

@@ -47,6 +47,10 @@ interface Exports {
   readonly conv_backprop_filter: (geom: number, x: number, dy: number, dw: number, scratch: number) => void;
   readonly conv_backprop_input: (geom: number, dy: number, w: number, dx: number, scratch: number) => void;
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
+  readonly norm_forward: (x: number, groups: number, per: number, c: number, gamma: number, beta: number, eps: number,
+    y: number, mean: number, variance: number, scratch: number) => void;
+  readonly norm_backward: (dy: number, x: number, groups: number, per: number, c: number, gamma: number, mean: number,
+    variance: number, eps: number, dx: number, dgamma: number, dbeta: number, scratch: number) => void;
   readonly __heap_base: { readonly value: number };
 }
 
@@ -77,6 +81,11 @@ export class NativeKernels {
     const local = (job: Job): void => this.exports[job.pass](...job.args);
     if (this.pool) this.pool.run(jobs, local);
     else jobs.forEach(local);
+  }
+
+  /** Bytes of the module's memory (it grows to the largest pass and never shrinks). */
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
   }
 
   /** Frees everything `alloc` handed out (the module keeps no state between calls). */
