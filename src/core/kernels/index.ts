@@ -3,6 +3,7 @@
  * on the wasm and cpu backends. See each file for the gap it fills.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activationGrads, actWasmKernels } from './actKernels.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
 import { matMulWasmKernels } from './batchMatMulWasm.js';
 import { comparisonGrads } from './comparisonGrads.js';
@@ -32,7 +33,7 @@ const customGradients: readonly tf.GradConfig[] = [
 ];
 
 /** Gradients replacing TF.js' own, which break higher-order gradients. */
-const fixedGradients: readonly tf.GradConfig[] = savedOutputGrads;
+const fixedGradients: readonly tf.GradConfig[] = [...savedOutputGrads, ...activationGrads];
 
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
@@ -47,7 +48,7 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize, ...normKernels('wasm')];
+    ...resize, ...normKernels('wasm'), ...actWasmKernels()];
 }
 
 const registered = new Set<string>();

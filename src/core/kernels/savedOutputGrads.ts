@@ -4,9 +4,11 @@
  * tape node is recorded, so on an outer tape the clone is not connected to the input: second
  * order gradients silently lose the term through the output (elu: 2·e^x − 1 becomes e^x), or
  * throw "Cannot compute gradient of y=f(x)" (d²/dx² tanh). These save the input instead and
- * recompute the output inside the gradient (one extra element-wise op per backward pass).
+ * recompute the output inside the gradient (one extra element-wise op per backward pass; tanh's is one
+ * native kernel on wasm outside an outer tape, see actKernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedActGrad } from './actKernels.js';
 
 function fromInput(kernelName: string, inputName: string,
   grad: (dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap) => tf.Tensor): tf.GradConfig {
@@ -19,7 +21,7 @@ function fromInput(kernelName: string, inputName: string,
 
 export const savedOutputGrads: readonly tf.GradConfig[] = [
   fromInput(tf.Elu, 'x', (dy, x) => tf.engine().runKernel(tf.EluGrad, { dy, y: tf.elu(x) }) as tf.Tensor),
-  fromInput(tf.Tanh, 'x', (dy, x) => tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x))))),
+  fromInput(tf.Tanh, 'x', (dy, x) => fusedActGrad(dy, x, { kind: 'tanh', alpha: 0 }) ?? tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x))))),
   fromInput(tf.Sigmoid, 'x', (dy, x) => {
     const y = tf.sigmoid(x);
     return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
