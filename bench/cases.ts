@@ -86,7 +86,7 @@ export async function unetCase(size: number): Promise<Timing> {
 }
 
 /** Random weights in memory (the real file is 91 MB and not needed for a timing), same recipe as test/metrics/inception.test.ts. */
-function randomInception(): FidInception {
+export function randomInception(): FidInception {
   const tensors: Record<string, NamedTensor> = {};
   const rng = new Rng(3);
   for (const { name, shape } of inceptionParameterShapes()) {

@@ -25,7 +25,22 @@ typedef struct {
   int pt, pl;          /* padding before the first row / column */
   int rows;            /* output pixels per chunk */
   int b0, b1;          /* images this call covers */
+  int bias;            /* forward only: byte offset of a [Co] bias added to y, or 0 for none */
+  int relu;            /* forward only: 1 = max(y, 0) after the bias (TF.js FusedConv2D, 'relu') */
 } Geom;
+
+/* y[r][:] = max(y[r][:] + bias, 0) for `rows` rows of Co, as enabled by g (while the chunk is in cache). */
+static void epilogue(const Geom *g, float *y, int rows) {
+  const float *bias = g->bias ? (const float *)(long)g->bias : 0;
+  if (!bias && !g->relu) return;
+  for (long i = 0; i < (long)rows * g->co; i += g->co) {
+    float *row = y + i;
+    for (int c = 0; c < g->co; c++) {
+      float v = bias ? row[c] + bias[c] : row[c];
+      row[c] = g->relu && v < 0.0f ? 0.0f : v;
+    }
+  }
+}
 
 /* col[r][(u·KW + v)·Ci + c] = x[b, oy·sh + u − pt, ox·sw + v − pl, c] (0 outside) for pixels [p0, p0+rows). */
 static void im2col(const Geom *g, const float *x, int p0, int rows, float *col) {
@@ -88,6 +103,7 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
     const float *a = col;
     if (identity_col(g)) a = x + (long)p0 * k; else im2col(g, x, p0, rows, col);
     sgemm(rows, g->co, k, a, k, 1, w, g->co, 1, y + (long)p0 * g->co, g->co, 0.0f, scratch);
+    epilogue(g, y + (long)p0 * g->co, rows);
   }
 }
 

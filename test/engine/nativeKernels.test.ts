@@ -93,6 +93,27 @@ test('stride-1 input gradients (run as a forward conv over dy with flipped, tran
   }
 });
 
+test('FusedConv2D (conv + bias + ReLU / linear, as FID Inception runs it) on the GEMM matches cpu', async () => {
+  const shapes: [Case['x'], number, number, number, Pad][] = [
+    [[2, 9, 9, 16], 3, 20, 1, 'same'], [[1, 11, 10, 24], 1, 33, 1, 'valid'], [[3, 12, 12, 19], 3, 64, 2, 'valid'],
+    [[2, 7, 9, 40], 4, 17, 2, 'same'],
+  ];
+  for (const [i, [x, k, co, stride, pad]] of shapes.entries()) {
+    for (const [activation, withBias] of [['relu', true], ['linear', true], ['relu', false]] as const) {
+      const run = () => tf.tidy(() => {
+        const c: Case = { x, k, co, stride, pad, seed: 900 + 10 * i };
+        const { x: xt, w } = data(c);
+        const bias = withBias ? tf.tensor1d(randomValues(co, c.seed + 7)) : undefined;
+        return [...tf.fused.conv2d({ x: xt, filter: w, strides: stride, pad, bias, activation }).dataSync()];
+      });
+      const [wasm, cpu] = [await onBackend('wasm', run), await onBackend('cpu', run)];
+      const err = relError(wasm, cpu);
+      assert.ok(err < 1e-4, `x ${x} k${k} co ${co} s${stride} ${pad} ${activation} bias ${withBias}: rel error ${err}`);
+      if (activation === 'relu') assert.ok(wasm.some((v) => v === 0) && wasm.every((v) => v >= 0), 'ReLU applied');
+    }
+  }
+});
+
 test('native convs match cpu across im2col chunks (more output pixels than one chunk holds)', async () => {
   // 4096-float chunks: K = 3·3·11 = 99 taps → 64 pixels (the minimum) per chunk; 2·9·9 = 162 pixels: 3 chunks.
   const c: Case = { x: [2, 9, 9, 11], k: 3, co: 64, stride: 1, pad: 'valid', seed: 77 };

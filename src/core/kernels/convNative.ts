@@ -21,8 +21,14 @@ import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
  */
 export const convTuning = { colChunkFloats: 1 << 20 };
 
+/** What the forward pass adds after the product (TF.js FusedConv2D): a [Co] bias at a module offset, ReLU. */
+interface Epilogue {
+  readonly biasAt: number;
+  readonly relu: boolean;
+}
+
 /** The int32 Geom struct of native/conv.c, for images [b0, b1). */
-function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): number[] {
+function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epilogue?: Epilogue): number[] {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
   const rows = Math.min(m, Math.max(64, Math.floor(convTuning.colChunkFloats / k)));
@@ -31,6 +37,7 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number): num
     info.outHeight, info.outWidth, info.outChannels,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
     info.padInfo.top, info.padInfo.left, rows, b0, b1,
+    epilogue?.biasAt ?? 0, epilogue?.relu ? 1 : 0,
   ];
 }
 
@@ -74,7 +81,7 @@ const MIN_PARALLEL_MACS = 1 << 20;
  */
 function run(
   nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
-  a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[],
+  a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
 ): tf.TensorInfo {
   const n = info.batchSize;
   const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
@@ -84,9 +91,12 @@ function run(
   nk.reset();
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
   const bAt = nk.put(b instanceof Float32Array ? b : wasm.typedArrayFromHeap(b) as Float32Array);
+  const epilogue = fused && {
+    biasAt: fused.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0, relu: fused.relu,
+  };
   const outAt = nk.alloc(partials * size);
   const jobs = Array.from({ length: parts }, (_, t): Job => {
-    const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts));
+    const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts), epilogue);
     const geomAt = nk.alloc(geom.length);
     nk.i32(geomAt, geom.length).set(geom);
     const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
@@ -115,6 +125,30 @@ function conv2d(fallback: tf.KernelFunc) {
       return fallback(args) as tf.TensorInfo;
     }
     return run(nk, args.backend as BackendWasm, 'conv_forward', info, x, filter, info.outShape);
+  };
+}
+
+/**
+ * TF.js' FusedConv2D (conv + bias + activation; FID Inception's 94 convs, with batch norm folded into
+ * them) on the GEMM with the bias and ReLU applied per chunk while it is in cache. Other activations,
+ * PReLU weights and broadcast biases go to the stock kernel.
+ */
+function fusedConv2d(fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Partial<TensorInputs<'x' | 'filter' | 'bias' | 'preluActivationWeights'>>;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as tf.FusedConv2DAttrs;
+    const info = tf.backend_util.computeConv2DInfo(x!.shape as [number, number, number, number],
+      filter!.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
+      tf.backend_util.convertConv2DDataFormat(dataFormat));
+    const nk = nativeKernels();
+    const plainBias = !bias || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === info.outChannels &&
+      bias.shape[bias.shape.length - 1] === info.outChannels);
+    if (!nk || !supported(info) || x!.dtype !== 'float32' || !gemmForward(info) || preluActivationWeights ||
+      (activation !== 'linear' && activation !== 'relu') || !plainBias) {
+      return fallback(args) as tf.TensorInfo;
+    }
+    return run(nk, args.backend as BackendWasm, 'conv_forward', info, x!, filter!, info.outShape,
+      { ...(bias ? { bias } : {}), relu: activation === 'relu' });
   };
 }
 
@@ -191,8 +225,9 @@ function adjointInfo(info: tf.backend_util.Conv2DInfo): tf.backend_util.Conv2DIn
  * The three kernels, each wrapping the kernel it replaces: pass the currently registered
  * Conv2D (XNNPACK) and medsyn's XNNPACK-composite backward kernels as fallbacks.
  */
-export function convNativeKernels(fallbacks: Record<'forward' | 'filter' | 'input', tf.KernelFunc>): tf.KernelConfig[] {
+export function convNativeKernels(fallbacks: Record<'forward' | 'fused' | 'filter' | 'input', tf.KernelFunc>): tf.KernelConfig[] {
   return [
+    { kernelName: tf.FusedConv2D, backendName: 'wasm', kernelFunc: fusedConv2d(fallbacks.fused) as tf.KernelFunc },
     { kernelName: tf.Conv2D, backendName: 'wasm', kernelFunc: conv2d(fallbacks.forward) as tf.KernelFunc },
     { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm',
       kernelFunc: conv2dBackpropFilter(fallbacks.filter) as tf.KernelFunc },

@@ -42,8 +42,11 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   const stockConv2D = tf.getKernel(tf.Conv2D, 'wasm');
   if (!stockConv2D) throw new Error('the wasm backend has no Conv2D kernel');
   // The native GEMM kernels fall back to XNNPACK (forward) and the XNNPACK composites (backward).
+  const stockFused = tf.getKernel(tf.FusedConv2D, 'wasm');
+  if (!stockFused) throw new Error('the wasm backend has no FusedConv2D kernel');
   const conv = convNativeKernels({
     forward: stockConv2D.kernelFunc,
+    fused: stockFused.kernelFunc,
     filter: conv2dBackpropFilterWasm.kernelFunc,
     input: conv2dBackpropInputWasm.kernelFunc,
   });
