@@ -13,8 +13,9 @@
  *   --reference        after each case, the same case in PyTorch (bench/reference/reference.py, 2 threads), back to
  *                      back; fills reference_ms_per_step and ratio = medsyn / reference. Without torch it says so and
  *                      the reference fields stay null.
- *   --reference-threads N  PyTorch threads (default 2, the issue's setting). On the shared VM 2 threads were up to 10×
- *                      slower than 1 while other jobs held the cores (bench/RESULTS.md): compare both.
+ *   --reference-threads N[,M]  PyTorch threads (default 2, the issue's setting); a list runs each back to back and
+ *                      compares against the fastest (reference_threads says which; reference_by_threads has all).
+ *                      On this VM 2 threads were often slower than 1 (bench/RESULTS.md): `--reference-threads 1,2`.
  *   --only a,b         run only these cases
  *   --no-demo          skip the demo in a full run
  *   --memory-steps N   instead of the cases: a 128 px GAN training run of N steps sampling RSS and live tensors
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { initEngine, type EngineInfo } from '../src/core/engine.js';
 import { frechetCase, ganCase, inceptionCase, unetCase, type Timing } from './cases.js';
 import { memoryRun } from './memory.js';
-import { PYTHON, REFERENCE_THREADS, runReference, type ReferenceTiming } from './reference.js';
+import { PYTHON, REFERENCE_THREADS, runReference, type ReferenceResult } from './reference.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '../..'); // dist/bench → repository root
@@ -46,6 +47,9 @@ interface Case {
   readonly reference_images_per_s: number | null;
   readonly reference_peak_rss_mb: number | null;
   readonly reference_note?: string;
+  /** PyTorch threads of the headline reference (the fastest of --reference-threads) and every count's ms/step */
+  readonly reference_threads?: number;
+  readonly reference_by_threads?: Readonly<Record<string, number>>;
   readonly all_ms?: readonly number[];
   /** median CPU ms per step (see bench/cases.ts); reference_cpu_ms_per_step: the same for PyTorch (both its threads) */
   readonly cpu_ms_per_step?: number | null;
@@ -116,7 +120,9 @@ function fmt(x: number | null, digits = 1, width = 9): string {
 
 function tableRow(c: Case): string {
   return `${c.name.padEnd(14)}${fmt(c.ms_per_step)} ms (cpu${fmt(c.cpu_ms_per_step ?? null, 0, 7)})${fmt(c.images_per_s)} img/s${fmt(c.peak_rss_mb, 0, 6)} MB` +
-    `   ref${fmt(c.reference_ms_per_step)} ms${fmt(c.reference_peak_rss_mb, 0, 6)} MB  ratio${fmt(c.ratio, 2, 6)}${c.error ? `  ERROR ${c.error}` : ''}`;
+    `   ref${fmt(c.reference_ms_per_step)} ms${fmt(c.reference_peak_rss_mb, 0, 6)} MB  ratio${fmt(c.ratio, 2, 6)}` +
+    (c.reference_by_threads ? `  (PyTorch ${Object.entries(c.reference_by_threads).map(([t, ms]) => `${t} thr ${ms.toFixed(0)} ms`).join(', ')})` : '') +
+    (c.error ? `  ERROR ${c.error}` : '');
 }
 
 const VALUED = new Set(['--case', '--only', '--reference-threads', '--memory-steps', '--memory-batch', '--memory-filters',
@@ -160,7 +166,9 @@ async function main(): Promise<void> {
   let engine: EngineInfo | null = null;
   let reference: { available: boolean; reason?: string; torch?: string } = { available: false, reason: 'not requested (--reference)' };
   let referenceOn = args.has('--reference');
-  const refThreads = Number(flag(argv, '--reference-threads') ?? REFERENCE_THREADS);
+  const refThreadList = (flag(argv, '--reference-threads') ?? String(REFERENCE_THREADS)).split(',').map(Number);
+  if (!refThreadList.every((t) => Number.isInteger(t) && t >= 1)) throw new Error('--reference-threads: positive integers, e.g. 2 or 1,2');
+  const refThreads = refThreadList.join(',');
   const cases: Case[] = [];
   say(`bench: ${plan.length} cases${quick ? ' (--quick)' : ''}${referenceOn ? `, PyTorch reference back to back (${PYTHON}, ${refThreads} threads)` : ''}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
   for (const name of plan) {
@@ -178,22 +186,27 @@ async function main(): Promise<void> {
       };
       if (referenceOn) {
         const extra = name === 'inception' ? ['--warmup', '1', '--batch', String(inceptionBatch(quick))] : name.startsWith('frechet') ? ['--warmup', '1'] : [];
-        const r = runReference(name, extra, refThreads);
-        if (r.ok) {
-          const rt: ReferenceTiming = r.timing;
+        // several thread counts: each back to back; the headline reference is the fastest (PyTorch's best showing)
+        const runs = refThreadList.map((t) => ({ threads: t, r: runReference(name, extra, t) }));
+        const timed = runs.flatMap(({ threads, r: x }) => (x.ok ? [{ threads, timing: x.timing }] : []));
+        const failed = runs.map((x) => x.r).find((x): x is Extract<ReferenceResult, { ok: false }> => !x.ok);
+        if (timed.length || !failed) {
+          const { threads: best, timing: rt } = timed.reduce((a, b) => (b.timing.ms_per_step < a.timing.ms_per_step ? b : a));
+          if (failed) c = { ...c, reference_note: `some thread counts failed: ${failed.unavailable}` };
           reference = { available: true, ...(rt.torch ? { torch: rt.torch } : {}) };
           c = {
             ...c, reference_ms_per_step: rt.ms_per_step, reference_images_per_s: rt.images_per_s, reference_peak_rss_mb: rt.peak_rss_mb,
-            reference_cpu_ms_per_step: rt.cpu_ms_per_step ?? null,
+            reference_cpu_ms_per_step: rt.cpu_ms_per_step ?? null, reference_threads: best,
+            ...(timed.length > 1 ? { reference_by_threads: Object.fromEntries(timed.map(({ threads, timing }) => [threads, timing.ms_per_step])) } : {}),
             ratio: c.ms_per_step === null ? null : c.ms_per_step / rt.ms_per_step, ...(rt.note ? { reference_note: rt.note } : {}),
           };
-        } else if (/torch|python|reference\.py/i.test(r.unavailable) && !reference.available) {
+        } else if (/torch|python|reference\.py/i.test(failed.unavailable) && !reference.available) {
           // no interpreter / no torch: nothing else will work either; say it once and carry on without
-          reference = { available: false, reason: r.unavailable };
+          reference = { available: false, reason: failed.unavailable };
           referenceOn = false;
-          say(`bench: PyTorch reference unavailable — ${r.unavailable}; reference_ms_per_step and ratio stay null`);
+          say(`bench: PyTorch reference unavailable — ${failed.unavailable}; reference_ms_per_step and ratio stay null`);
         } else {
-          c = { ...c, reference_note: `no reference: ${r.unavailable}` };
+          c = { ...c, reference_note: `no reference: ${failed.unavailable}` };
         }
       }
     }
