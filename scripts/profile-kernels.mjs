@@ -36,7 +36,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       depth--;
       if (depth === 0) {
         let key = k.kernelName;
-        if (process.env.SHAPES && /Conv|MatMul|Sum|Mean/.test(key)) {
+        if (process.env.SHAPES && new RegExp(process.env.SHAPES === "1" ? "Conv|MatMul|Sum|Mean" : process.env.SHAPES).test(key)) {
           key += ` ${Object.values(args.inputs).map((t) => t?.shape?.join('x')).join(' ')}`;
           if (args.attrs?.strides !== undefined) key += ` s${args.attrs.strides}`;
           if (args.attrs?.axis !== undefined) key += ` axis ${args.attrs.axis}`;
