@@ -3,6 +3,7 @@
  * on the wasm and cpu backends. See each file for the gap it fills.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdateKernel } from './adamUpdate.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
 import { matMulWasmKernels } from './batchMatMulWasm.js';
 import { comparisonGrads } from './comparisonGrads.js';
@@ -35,7 +36,7 @@ const fixedGradients: readonly tf.GradConfig[] = savedOutputGrads;
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   const resize = resizeGradKernels(backendName);
-  if (backendName === 'cpu') return resize;
+  if (backendName === 'cpu') return [...resize, adamUpdateKernel('cpu')];
   const stockConv2D = tf.getKernel(tf.Conv2D, 'wasm');
   if (!stockConv2D) throw new Error('the wasm backend has no Conv2D kernel');
   // The native GEMM kernels fall back to XNNPACK (forward) and the XNNPACK composites (backward).
@@ -45,7 +46,7 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize];
+    ...resize, adamUpdateKernel('wasm')];
 }
 
 const registered = new Set<string>();
