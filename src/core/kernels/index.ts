@@ -14,10 +14,12 @@ import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
 import { identityWasmKernel } from './identityWasm.js';
+import { maxPoolGradWasmKernel } from './maxPoolGradWasm.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
 import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
 import { resizeGradKernels } from './resizeGradKernels.js';
 import { savedOutputGrads } from './savedOutputGrads.js';
+import { splitVWasmKernel } from './splitVWasm.js';
 import { unsortedSegmentSumWasm } from './unsortedSegmentSumWasm.js';
 
 /** Gradients registered for every backend (only where TF.js has none). */
@@ -46,7 +48,7 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize, adamUpdateKernel('wasm')];
+    ...resize, adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel()];
 }
 
 const registered = new Set<string>();
