@@ -2,9 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/core/engine.js';
+import { heapSimd } from '../../src/core/kernels/heapSimd.js';
+import type { BackendWasm } from '../../src/core/kernels/wasmOps.js';
 import { memoryCounts, onBackend, randomValues } from './helpers.js';
 
 await initEngine({ backend: 'wasm', log: () => {} });
+
+test('the heap SIMD module instantiates on the wasm backend (the cases below run both its loops and the JS ones)', () => {
+  assert.ok(heapSimd(tf.backend() as BackendWasm));
+});
 
 interface SplitCase { shape: number[]; splits: number | number[]; axis: number; dtype?: 'float32' | 'int32' }
 
@@ -54,6 +60,8 @@ interface PoolCase { x: [number, number, number, number]; filter: number | [numb
 const poolCases: PoolCase[] = [
   { x: [3, 8, 8, 16], filter: 2, stride: 2, pad: 'valid' },
   { x: [2, 7, 9, 5], filter: 2, stride: 2, pad: 'valid' },
+  { x: [2, 7, 9, 8], filter: 2, stride: 2, pad: 'valid' }, // SIMD, with a last row and column in no window
+  { x: [2, 6, 10, 4], filter: 2, stride: 2, pad: 'same' },
   { x: [2, 7, 9, 5], filter: 2, stride: 2, pad: 'same' },
   { x: [2, 9, 8, 3], filter: 3, stride: 3, pad: 'same' },
   { x: [1, 9, 10, 4], filter: [2, 3], stride: [2, 3], pad: 'valid' },

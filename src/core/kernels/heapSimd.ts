@@ -19,6 +19,17 @@ export interface HeapSimd {
    */
   adam(p: number, m: number, v: number, g: number, pOut: number, mOut: number, vOut: number, bytes: number,
     b1: number, c1: number, b2: number, c2: number, eps: number, alpha: number, bc2: number): void;
+  /**
+   * Copies `rows` runs of `run` bytes (a multiple of 16) from src, src + srcStride, … to dst, dst + dstStride, ….
+   */
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, run: number, rows: number): void;
+  /**
+   * MaxPoolGrad of one output row of a 2×2 stride-2 unpadded pool: x and dx at the top-left of the two input
+   * rows (`rowBytes` apart), dy at the output row; `outWidth` windows of `channelBytes` (a multiple of 16) bytes.
+   * Each window's dy (+ 0) goes to its first maximum (row-major, strict >, from −∞ (`negInf`)); the rest get 0.
+   */
+  maxPoolGrad2x2(x: number, dy: number, dx: number, outWidth: number, rowBytes: number, channelBytes: number,
+    negInf: number): void;
 }
 
 // ---- a minimal WebAssembly encoder ----
@@ -74,9 +85,31 @@ const sub = op.simd(0xe5);
 const mul = op.simd(0xe6);
 const div = op.simd(0xe7);
 const sqrt = op.simd(0xe3);
+const gt = op.simd(0x44);
+const and = op.simd(0x4e);
+const andNot = op.simd(0x4f);
+const or = op.simd(0x50);
+const bitselect = op.simd(0x52);
 
-/** The adam function: params 0–7 are i32 (offsets, bytes), 8–14 f32 (constants). */
-function adamFunction(): { type: number[]; body: number[] } {
+interface Func { readonly name: string; readonly params: number[]; readonly locals: [count: number, type: number][]; readonly code: number[] }
+
+/** `code` while local `counter` < local `limit` (unsigned), then `counter` += `step`; counter starts at 0. */
+function forLoop(counter: number, limit: number, step: number, code: number[]): number[] {
+  return [
+    ...op.i32(0), ...op.set(counter),
+    ...op.block, ...op.loop,
+    ...op.get(counter), ...op.get(limit), ...op.i32GeU, ...op.brIf(1),
+    ...code,
+    ...op.get(counter), ...op.i32(step), ...op.i32Add, ...op.set(counter),
+    ...op.br(0), ...op.end, ...op.end,
+  ];
+}
+
+/** local[i] += local[j] */
+const addTo = (i: number, j: number) => [...op.get(i), ...op.get(j), ...op.i32Add, ...op.set(i)];
+
+/** adam: params 0–7 are i32 (offsets, bytes), 8–14 f32 (constants). */
+function adamFunction(): Func {
   const [P, M, V, G, PO, MO, VO, BYTES] = [0, 1, 2, 3, 4, 5, 6, 7];
   const consts = [8, 9, 10, 11, 12, 13, 14]; // b1 c1 b2 c2 eps alpha bc2
   const K = 15; // i32 byte counter
@@ -84,39 +117,86 @@ function adamFunction(): { type: number[]; body: number[] } {
   const at = (base: number) => [...op.get(base), ...op.get(K), ...op.i32Add];
   const code = [
     ...consts.flatMap((c, i) => [...op.get(c), ...splat, ...op.set(B1 + i)]),
-    ...op.i32(0), ...op.set(K),
-    ...op.block, ...op.loop,
-    ...op.get(K), ...op.get(BYTES), ...op.i32GeU, ...op.brIf(1),
-    ...at(G), ...load, ...op.set(GI),
-    // m' = m·β₁ + g·(1 − β₁)
-    ...at(M), ...load, ...op.get(B1), ...mul, ...op.get(GI), ...op.get(C1), ...mul, ...add, ...op.set(MI),
-    // v' = v·β₂ + (g·g)·(1 − β₂)
-    ...at(V), ...load, ...op.get(B2), ...mul, ...op.get(GI), ...op.get(GI), ...mul, ...op.get(C2), ...mul, ...add,
-    ...op.set(VI),
-    ...at(MO), ...op.get(MI), ...store,
-    ...at(VO), ...op.get(VI), ...store,
-    // p' = p − α·(m' / (√v' / bc2 + ε))
-    ...at(PO), ...at(P), ...load,
-    ...op.get(ALPHA), ...op.get(MI), ...op.get(VI), ...sqrt, ...op.get(BC2), ...div, ...op.get(EPS), ...add, ...div,
-    ...mul, ...sub, ...store,
-    ...op.get(K), ...op.i32(16), ...op.i32Add, ...op.set(K),
-    ...op.br(0), ...op.end, ...op.end,
-    ...op.end,
+    ...forLoop(K, BYTES, 16, [
+      ...at(G), ...load, ...op.set(GI),
+      // m' = m·β₁ + g·(1 − β₁)
+      ...at(M), ...load, ...op.get(B1), ...mul, ...op.get(GI), ...op.get(C1), ...mul, ...add, ...op.set(MI),
+      // v' = v·β₂ + (g·g)·(1 − β₂)
+      ...at(V), ...load, ...op.get(B2), ...mul, ...op.get(GI), ...op.get(GI), ...mul, ...op.get(C2), ...mul, ...add,
+      ...op.set(VI),
+      ...at(MO), ...op.get(MI), ...store,
+      ...at(VO), ...op.get(VI), ...store,
+      // p' = p − α·(m' / (√v' / bc2 + ε))
+      ...at(PO), ...at(P), ...load,
+      ...op.get(ALPHA), ...op.get(MI), ...op.get(VI), ...sqrt, ...op.get(BC2), ...div, ...op.get(EPS), ...add, ...div,
+      ...mul, ...sub, ...store,
+    ]),
   ];
-  const locals = vec([[...uleb(1), I32], [...uleb(10), V128]]);
-  const body = [...locals, ...code];
-  return { type: [0x60, ...vec([...Array(8).fill([I32]), ...Array(7).fill([F32])]), ...vec([])], body };
+  return { name: 'adam', params: [...Array(8).fill(I32), ...Array(7).fill(F32)], locals: [[1, I32], [10, V128]], code };
+}
+
+/** copyRows(src, srcStride, dst, dstStride, run, rows), all in bytes. */
+function copyRowsFunction(): Func {
+  const [SRC, SRC_STRIDE, DST, DST_STRIDE, RUN, ROWS, R, J] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const code = forLoop(R, ROWS, 1, [
+    ...forLoop(J, RUN, 16, [
+      ...op.get(DST), ...op.get(J), ...op.i32Add, ...op.get(SRC), ...op.get(J), ...op.i32Add, ...load, ...store,
+    ]),
+    ...addTo(SRC, SRC_STRIDE), ...addTo(DST, DST_STRIDE),
+  ]);
+  return { name: 'copyRows', params: Array(6).fill(I32), locals: [[2, I32]], code };
+}
+
+/** maxPoolGrad2x2(x, dy, dx, outWidth, rowBytes, channelBytes, negInf): see HeapSimd. */
+function maxPoolGrad2x2Function(): Func {
+  const [X, DY, DX, OUT_W, ROW, CH, NEG_INF] = [0, 1, 2, 3, 4, 5, 6];
+  const [W, K] = [7, 8]; // i32: window counter, channel byte counter
+  const [A, B, C, D, BEST, TA, TB, TC, TD, G, NEG, ZERO] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+  /** x or dx address of corner (row, col) of the current window at channel K. */
+  const corner = (base: number, row: number, col: number) => [
+    ...op.get(base), ...op.get(K), ...op.i32Add,
+    ...(col ? [...op.get(CH), ...op.i32Add] : []), ...(row ? [...op.get(ROW), ...op.i32Add] : []),
+  ];
+  const take = (value: number, flag: number) => [
+    ...op.get(value), ...op.get(BEST), ...gt, ...op.set(flag),
+    ...op.get(value), ...op.get(BEST), ...op.get(flag), ...bitselect, ...op.set(BEST),
+  ];
+  const code = [
+    ...op.get(NEG_INF), ...splat, ...op.set(NEG),
+    ...forLoop(W, OUT_W, 1, [
+      ...forLoop(K, CH, 16, [
+        ...corner(X, 0, 0), ...load, ...op.set(A),
+        ...corner(X, 0, 1), ...load, ...op.set(B),
+        ...corner(X, 1, 0), ...load, ...op.set(C),
+        ...corner(X, 1, 1), ...load, ...op.set(D),
+        ...op.get(NEG), ...op.set(BEST),
+        ...take(A, TA), ...take(B, TB), ...take(C, TC), ...op.get(D), ...op.get(BEST), ...gt, ...op.set(TD),
+        ...op.get(DY), ...op.get(K), ...op.i32Add, ...load, ...op.get(ZERO), ...add, ...op.set(G),
+        // the last position taken wins: d if TD, c if TC and not TD, …
+        ...corner(DX, 1, 1), ...op.get(G), ...op.get(TD), ...and, ...store,
+        ...corner(DX, 1, 0), ...op.get(G), ...op.get(TC), ...op.get(TD), ...andNot, ...and, ...store,
+        ...op.get(TC), ...op.get(TD), ...or, ...op.set(TD),
+        ...corner(DX, 0, 1), ...op.get(G), ...op.get(TB), ...op.get(TD), ...andNot, ...and, ...store,
+        ...op.get(TB), ...op.get(TD), ...or, ...op.set(TD),
+        ...corner(DX, 0, 0), ...op.get(G), ...op.get(TA), ...op.get(TD), ...andNot, ...and, ...store,
+      ]),
+      // next window: x and dx move two pixels, dy one
+      ...addTo(X, CH), ...addTo(X, CH), ...addTo(DX, CH), ...addTo(DX, CH), ...addTo(DY, CH),
+    ]),
+  ];
+  return { name: 'maxPoolGrad2x2', params: [...Array(6).fill(I32), F32], locals: [[2, I32], [12, V128]], code };
 }
 
 function moduleBytes(): Uint8Array {
-  const adam = adamFunction();
+  const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function()];
+  const body = (f: Func) => [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...op.end];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([adam.type])),
+    ...section(1, vec(funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec([])]))),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...name('adam'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(adam.body.length), ...adam.body]])),
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
+    ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(funcs.map((f) => { const b = body(f); return [...uleb(b.length), ...b]; }))),
   ]);
 }
 

@@ -2,11 +2,13 @@
  * SplitV for the wasm backend as one pass over the input. TF.js 4.22's wasm SplitV slices each output, and its
  * Slice copies one innermost row at a time with TypedArray.set: splitting the channels of NHWC (the gradient of
  * the U-Net's skip concatenations) makes N·H·W tiny copies per output, ~7 ms per call on [16, 64, 64, 32].
- * Here each output's contiguous runs are copied with a plain loop (short runs) or `set` (long ones).
+ * Here each output's contiguous runs are copied by a SIMD loop on the heap (runs of a multiple of 4 elements,
+ * heapSimd.ts), else by a plain loop (short runs) or `set` (long ones).
  *
  * float32 and int32 only; other dtypes go to the kernel this one replaces.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapSimd } from './heapSimd.js';
 import type { BackendWasm, KernelArgs } from './wasmOps.js';
 
 /** Runs shorter than this many elements are copied element by element (TypedArray.set has a fixed cost). */
@@ -40,13 +42,17 @@ function splitV(fallback: tf.KernelFunc) {
     const rows = tf.util.sizeFromShape(x.shape.slice(0, $axis));
     const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
     const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === $axis ? s : d)), x.dtype));
+    const simd = heapSimd(backend);
+    const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
     // Views after the last allocation (an allocation can grow the heap and detach earlier views).
     const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const stride = x.shape[$axis]! * inner;
     let offset = 0;
     sizes.forEach((s, i) => {
-      if (s > 0 && rows > 0 && inner > 0) {
-        copyRuns(src, backend.typedArrayFromHeap(outs[i]!) as Float32Array | Int32Array, rows, s * inner,
-          x.shape[$axis]! * inner, offset * inner);
+      const run = s * inner;
+      if (run > 0 && rows > 0) {
+        if (simd && run % 4 === 0) simd.copyRows(at(x) + 4 * offset * inner, 4 * stride, at(outs[i]!), 4 * run, 4 * run, rows);
+        else copyRuns(src, backend.typedArrayFromHeap(outs[i]!) as Float32Array | Int32Array, rows, run, stride, offset * inner);
       }
       offset += s;
     });
