@@ -1,4 +1,4 @@
-/** medsyn's wasm SplitV and MaxPoolGrad against the cpu backend's kernels, to exact equality. */
+/** medsyn's wasm SplitV, Concat, Slice, Cast and MaxPoolGrad against the cpu backend's kernels, to exact equality. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/core/engine.js';
@@ -51,6 +51,79 @@ test('wasm concat gradient (SplitV) equals cpu', async () => {
   const grads = () => tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y], 3), tf.tensor(w, [2, 4, 4, 16]))))(
     [tf.tensor(a, [2, 4, 4, 6]), tf.tensor(b, [2, 4, 4, 10])]).map((t) => Array.from(t.dataSync())));
   assert.deepEqual(await onBackend('wasm', grads), await onBackend('cpu', grads));
+});
+
+interface ConcatCase { shapes: number[][]; axis: number; dtype?: 'float32' | 'int32' }
+
+const concatCases: ConcatCase[] = [
+  { shapes: [[4, 6, 6, 16], [4, 6, 6, 16]], axis: 3 }, // U-Net skip concatenation
+  { shapes: [[2, 5, 7, 3], [2, 5, 7, 5]], axis: -1 },
+  { shapes: [[2, 5, 7, 4], [2, 5, 7, 0], [2, 5, 7, 8], [2, 5, 7, 1]], axis: 3 },
+  { shapes: [[2, 3, 4], [2, 5, 4]], axis: 1 },
+  { shapes: [[1, 3, 4], [2, 3, 4]], axis: 0 },
+  { shapes: [[5], [3]], axis: 0 },
+  { shapes: [[3, 4, 2], [3, 4, 6]], axis: 2, dtype: 'int32' },
+];
+
+function tensorOf(shape: number[], seed: number, dtype: 'float32' | 'int32' = 'float32'): tf.Tensor {
+  const values = randomValues(tf.util.sizeFromShape(shape), seed);
+  return dtype === 'int32' ? tf.tensor(Int32Array.from(values, (v) => Math.round(v * 1000)), shape, 'int32') : tf.tensor(values, shape);
+}
+
+test('wasm Concat equals cpu (axes, run lengths, empty inputs, float32 and int32)', async () => {
+  for (const [i, c] of concatCases.entries()) {
+    const run = () => tf.tidy(() => {
+      const t = tf.concat(c.shapes.map((s, k) => tensorOf(s, 10 * i + k, c.dtype)), c.axis);
+      return [...t.shape, ...t.dataSync()];
+    });
+    const before = memoryCounts();
+    const wasm = await onBackend('wasm', run);
+    assert.deepEqual(await onBackend('wasm', memoryCounts), before, 'no leaked tensors or buffers');
+    assert.deepEqual(wasm, await onBackend('cpu', run), JSON.stringify(c));
+  }
+});
+
+interface SliceCase { shape: number[]; begin: number[]; size: number[]; dtype?: 'float32' | 'int32' }
+
+const sliceCases: SliceCase[] = [
+  { shape: [4, 6, 6, 4], begin: [0, 0, 0, 1], size: [-1, -1, -1, 3] }, // Dice loss without background
+  { shape: [4, 6, 6, 12], begin: [0, 0, 0, 4], size: [4, 6, 6, 8] },
+  { shape: [3, 10], begin: [0, 2], size: [3, 5] },
+  { shape: [3, 10, 4], begin: [1, 0, 0], size: [2, 10, 4] }, // contiguous (stock kernel)
+  { shape: [3, 10, 4], begin: [0, 2, 1], size: [3, 5, 2] }, // two axes (stock kernel)
+  { shape: [9], begin: [3], size: [4] },
+  { shape: [2, 5, 8], begin: [0, 0, 2], size: [2, 5, 4], dtype: 'int32' },
+];
+
+test('wasm Slice equals cpu (last axis, contiguous, several axes, float32 and int32)', async () => {
+  for (const [i, c] of sliceCases.entries()) {
+    const run = () => tf.tidy(() => {
+      const t = tf.slice(tensorOf(c.shape, 200 + i, c.dtype), c.begin, c.size);
+      return [...t.shape, ...t.dataSync()];
+    });
+    const before = memoryCounts();
+    const wasm = await onBackend('wasm', run);
+    assert.deepEqual(await onBackend('wasm', memoryCounts), before, 'no leaked tensors or buffers');
+    assert.deepEqual(wasm, await onBackend('cpu', run), JSON.stringify(c));
+  }
+});
+
+test('wasm Cast to the same dtype shares the buffer; other casts convert as on cpu; no leaks', async () => {
+  const values = randomValues(24, 7).map((v) => v * 3);
+  const run = () => tf.tidy(() => {
+    const x = tf.tensor(values, [2, 3, 4]);
+    const same = tf.cast(x, 'float32');
+    const toInt = tf.cast(x, 'int32');
+    const toBool = tf.cast(x, 'bool');
+    const back = tf.cast(toInt, 'float32');
+    const x2 = tf.cast(same, 'float32');
+    x.dispose(); // the casts keep the shared data alive
+    return [same, toInt, toBool, back, x2, tf.cast(toBool, 'int32'), tf.cast(toInt, 'int32')].map((t) => [t.dtype, ...t.dataSync()]);
+  });
+  const before = memoryCounts();
+  const wasm = await onBackend('wasm', run);
+  assert.deepEqual(await onBackend('wasm', memoryCounts), before, 'no leaked tensors or buffers');
+  assert.deepEqual(wasm, await onBackend('cpu', run));
 });
 
 type Pad = 'valid' | 'same' | number;

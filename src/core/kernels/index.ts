@@ -7,13 +7,14 @@ import { adamUpdateKernel } from './adamUpdate.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
 import { matMulWasmKernels } from './batchMatMulWasm.js';
 import { comparisonGrads } from './comparisonGrads.js';
+import { concatSliceWasmKernels } from './concatSliceWasm.js';
 import { conv2dBackpropFilterGrad } from './conv2dBackpropFilterGrad.js';
 import { conv2dBackpropFilterWasm } from './conv2dBackpropFilterWasm.js';
 import { conv2dBackpropInputWasm } from './conv2dBackpropInputWasm.js';
 import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
-import { identityWasmKernel } from './identityWasm.js';
+import { castWasmKernel, identityWasmKernel } from './identityWasm.js';
 import { maxPoolGradWasmKernel } from './maxPoolGradWasm.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
 import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
@@ -48,7 +49,8 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize, adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel()];
+    ...resize, adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel(),
+    ...concatSliceWasmKernels(), castWasmKernel()];
 }
 
 const registered = new Set<string>();
