@@ -12,7 +12,7 @@
  */
 import type { BackendWasm } from './wasmOps.js';
 
-export interface HeapSimd {
+interface Loops {
   /**
    * Adam on `bytes / 16` groups of four float32s at byte offsets p, m, v, g → pOut, mOut, vOut (the formula of
    * adamUpdate.ts); the constants are float32.
@@ -31,6 +31,19 @@ export interface HeapSimd {
   maxPoolGrad2x2(x: number, dy: number, dx: number, outWidth: number, rowBytes: number, channelBytes: number,
     negInf: number): void;
 }
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/**
+ * out[r, k] = full[r, k] ∘ vec[k] (or vec[k] ∘ full[r, k] for the `…VecFull` names) over `rows` rows of
+ * `channelBytes` (a multiple of 16) bytes of float32: a binary op broadcasting a per-channel vector.
+ */
+type BroadcastLoops = {
+  readonly [K in `${BinaryOp}${'FullVec' | 'VecFull'}`]: (full: number, vec: number, out: number, rows: number,
+    channelBytes: number) => void;
+};
+
+export type HeapSimd = Loops & BroadcastLoops;
 
 // ---- a minimal WebAssembly encoder ----
 
@@ -187,8 +200,25 @@ function maxPoolGrad2x2Function(): Func {
   return { name: 'maxPoolGrad2x2', params: [...Array(6).fill(I32), F32], locals: [[2, I32], [12, V128]], code };
 }
 
+/** `${op}FullVec` / `${op}VecFull`(full, vec, out, rows, channelBytes): see HeapSimd. */
+function broadcastFunction(opName: BinaryOp, vecFirst: boolean): Func {
+  const [FULL, VEC, OUT, ROWS, CH, R, K] = [0, 1, 2, 3, 4, 5, 6];
+  const instr = { add, sub, mul, div }[opName];
+  const fullValue = [...op.get(FULL), ...op.get(K), ...op.i32Add, ...load];
+  const vecValue = [...op.get(VEC), ...op.get(K), ...op.i32Add, ...load];
+  const code = forLoop(R, ROWS, 1, [
+    ...forLoop(K, CH, 16, [
+      ...op.get(OUT), ...op.get(K), ...op.i32Add,
+      ...(vecFirst ? [...vecValue, ...fullValue] : [...fullValue, ...vecValue]), ...instr, ...store,
+    ]),
+    ...addTo(FULL, CH), ...addTo(OUT, CH),
+  ]);
+  return { name: `${opName}${vecFirst ? 'VecFull' : 'FullVec'}`, params: Array(5).fill(I32), locals: [[2, I32]], code };
+}
+
 function moduleBytes(): Uint8Array {
-  const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function()];
+  const broadcasts = (['add', 'sub', 'mul', 'div'] as const).flatMap((o) => [broadcastFunction(o, false), broadcastFunction(o, true)]);
+  const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function(), ...broadcasts];
   const body = (f: Func) => [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...op.end];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

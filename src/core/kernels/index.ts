@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdateKernel } from './adamUpdate.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
+import { broadcastWasmKernels } from './broadcastWasm.js';
 import { matMulWasmKernels } from './batchMatMulWasm.js';
 import { comparisonGrads } from './comparisonGrads.js';
 import { concatSliceWasmKernels } from './concatSliceWasm.js';
@@ -50,7 +51,7 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
     ...resize, adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel(),
-    ...concatSliceWasmKernels(), castWasmKernel()];
+    ...concatSliceWasmKernels(), castWasmKernel(), ...broadcastWasmKernels()];
 }
 
 const registered = new Set<string>();
