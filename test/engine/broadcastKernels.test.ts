@@ -50,3 +50,28 @@ test('gradients through a broadcast channel op equal cpu', async () => {
   // Reductions (Sum) may add in another order on wasm: compare to float32 rounding.
   wasm.forEach((w, i) => w.forEach((v, k) => assert.ok(Math.abs(v - cpu[i]![k]!) <= 1e-5 * Math.max(1, Math.abs(cpu[i]![k]!)), `${i}[${k}] ${v} vs ${cpu[i]![k]}`)));
 });
+
+test('wasm LeakyRelu, Greater (scalar) and Select equal cpu, in SIMD groups and tails; LeakyRelu gradient too', async () => {
+  for (const [i, shape] of [[2, 5, 5, 16], [3, 7, 5], [37], [16], [2, 3]].entries()) {
+    const n = tf.util.sizeFromShape(shape);
+    const x = randomValues(n, 500 + i).map((v, k) => (k % 9 === 4 ? 0 : k % 11 === 3 ? -0 : v * 3));
+    const dy = randomValues(n, 600 + i);
+    const run = () => tf.tidy(() => {
+      const xt = tf.tensor(x, shape);
+      const mask = tf.greater(xt, 0);
+      const sel = tf.where(mask, tf.tensor(dy, shape), xt);
+      const [y, dx] = [tf.leakyRelu(xt, 0.2), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, 0.2), tf.tensor(dy, shape))))(xt)];
+      return { y: Array.from(y.dataSync()), mask: [mask.dtype, ...mask.dataSync()], sel: Array.from(sel.dataSync()), dx: Array.from(dx.dataSync()) };
+    });
+    const before = memoryCounts();
+    const wasm = await onBackend('wasm', run);
+    assert.deepEqual(await onBackend('wasm', memoryCounts), before, 'no leaked tensors or buffers');
+    const cpu = await onBackend('cpu', run);
+    assert.deepEqual(wasm.mask, cpu.mask, `Greater [${shape}]`);
+    assert.deepEqual(wasm.sel, cpu.sel, `Select [${shape}]`);
+    // α·x: float32 α on wasm, float64 α on cpu (one rounding apart at most).
+    for (const k of ['y', 'dx'] as const) {
+      wasm[k].forEach((v, j) => assert.ok(Math.abs(v - cpu[k][j]!) <= 1e-6 * Math.abs(cpu[k][j]!), `${k}[${j}] [${shape}]: ${v} vs ${cpu[k][j]}`));
+    }
+  }
+});

@@ -30,6 +30,12 @@ interface Loops {
    */
   maxPoolGrad2x2(x: number, dy: number, dx: number, outWidth: number, rowBytes: number, channelBytes: number,
     negInf: number): void;
+  /** out[i] = x[i] < 0 ? alpha·x[i] : x[i] (float32) over `bytes` bytes (a multiple of 16). */
+  leakyRelu(x: number, out: number, bytes: number, alpha: number): void;
+  /** out[i] = x[i] > b ? 1 : 0 (float32 in, one byte out) over `count` elements (a multiple of 16). */
+  greaterScalar(x: number, out: number, count: number, b: number): void;
+  /** out[i] = cond[i] ≠ 0 ? t[i] : e[i] (cond one byte, t, e and out 4 bytes) over `count` elements (a multiple of 16). */
+  select(cond: number, t: number, e: number, out: number, count: number): void;
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
@@ -216,9 +222,69 @@ function broadcastFunction(opName: BinaryOp, vecFirst: boolean): Func {
   return { name: `${opName}${vecFirst ? 'VecFull' : 'FullVec'}`, params: Array(5).fill(I32), locals: [[2, I32]], code };
 }
 
+const lt = op.simd(0x43);
+const i8Ne = op.simd(0x24);
+const i8Neg = op.simd(0x61);
+const i8NarrowI16 = op.simd(0x65);
+const i16NarrowI32 = op.simd(0x85);
+const i16ExtendLowI8 = op.simd(0x87);
+const i16ExtendHighI8 = op.simd(0x88);
+const i32ExtendLowI16 = op.simd(0xa7);
+const i32ExtendHighI16 = op.simd(0xa8);
+
+/** leakyRelu(x, out, bytes, alpha) */
+function leakyReluFunction(): Func {
+  const [X, OUT, BYTES, ALPHA, K, XV, A, ZERO] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const at = (base: number) => [...op.get(base), ...op.get(K), ...op.i32Add];
+  const code = [
+    ...op.get(ALPHA), ...splat, ...op.set(A),
+    ...forLoop(K, BYTES, 16, [
+      ...at(X), ...load, ...op.set(XV),
+      // bitselect(α·x, x, x < 0)
+      ...at(OUT), ...op.get(A), ...op.get(XV), ...mul, ...op.get(XV), ...op.get(XV), ...op.get(ZERO), ...lt, ...bitselect,
+      ...store,
+    ]),
+  ];
+  return { name: 'leakyRelu', params: [I32, I32, I32, F32], locals: [[1, I32], [3, V128]], code };
+}
+
+/** greaterScalar(x, out, count, b): 16 floats → 16 bytes per step. */
+function greaterScalarFunction(): Func {
+  const [X, OUT, COUNT, B, K, BV] = [0, 1, 2, 3, 4, 5];
+  const quarter = (q: number) => [...op.get(X), ...op.get(K), ...op.get(K), ...op.i32Add, ...op.get(K), ...op.i32Add,
+    ...op.get(K), ...op.i32Add, ...op.i32Add, ...(q ? [...op.i32(16 * q), ...op.i32Add] : []), ...load, ...op.get(BV), ...gt];
+  const code = [
+    ...op.get(B), ...splat, ...op.set(BV),
+    ...forLoop(K, COUNT, 16, [
+      ...op.get(OUT), ...op.get(K), ...op.i32Add,
+      ...quarter(0), ...quarter(1), ...i16NarrowI32, ...quarter(2), ...quarter(3), ...i16NarrowI32, ...i8NarrowI16,
+      ...i8Neg, ...store,
+    ]),
+  ];
+  return { name: 'greaterScalar', params: [I32, I32, I32, F32], locals: [[1, I32], [1, V128]], code };
+}
+
+/** select(cond, t, e, out, count): 16 elements per step. */
+function selectFunction(): Func {
+  const [COND, T, E, OUT, COUNT, K, MASK, ZERO, HALF] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const addr = (base: number, q: number) => [...op.get(base), ...op.get(K), ...op.get(K), ...op.i32Add, ...op.get(K),
+    ...op.i32Add, ...op.get(K), ...op.i32Add, ...op.i32Add, ...(q ? [...op.i32(16 * q), ...op.i32Add] : [])];
+  const quarter = (q: number) => [
+    ...addr(OUT, q), ...addr(T, q), ...load, ...addr(E, q), ...load,
+    ...op.get(HALF), ...(q % 2 ? i32ExtendHighI16 : i32ExtendLowI16), ...bitselect, ...store,
+  ];
+  const code = forLoop(K, COUNT, 16, [
+    ...op.get(COND), ...op.get(K), ...op.i32Add, ...load, ...op.get(ZERO), ...i8Ne, ...op.set(MASK),
+    ...op.get(MASK), ...i16ExtendLowI8, ...op.set(HALF), ...quarter(0), ...quarter(1),
+    ...op.get(MASK), ...i16ExtendHighI8, ...op.set(HALF), ...quarter(2), ...quarter(3),
+  ]);
+  return { name: 'select', params: Array(5).fill(I32), locals: [[1, I32], [3, V128]], code };
+}
+
 function moduleBytes(): Uint8Array {
   const broadcasts = (['add', 'sub', 'mul', 'div'] as const).flatMap((o) => [broadcastFunction(o, false), broadcastFunction(o, true)]);
-  const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function(), ...broadcasts];
+  const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function(), ...broadcasts, leakyReluFunction(),
+    greaterScalarFunction(), selectFunction()];
   const body = (f: Func) => [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...op.end];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

@@ -16,6 +16,7 @@ import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
 import { castWasmKernel, identityWasmKernel } from './identityWasm.js';
+import { leakyReluWasmKernels } from './leakyReluWasm.js';
 import { maxPoolGradWasmKernel } from './maxPoolGradWasm.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
 import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
@@ -51,7 +52,8 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
     ...resize, adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel(),
-    ...concatSliceWasmKernels(), castWasmKernel(), ...broadcastWasmKernels()];
+    ...concatSliceWasmKernels(), castWasmKernel(), ...broadcastWasmKernels(),
+    ...leakyReluWasmKernels()];
 }
 
 const registered = new Set<string>();
