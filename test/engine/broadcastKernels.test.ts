@@ -18,11 +18,16 @@ const pairs: [number[], number[]][] = [
   [[2, 3, 3, 4], [2, 1, 1, 4]], // not a channel vector
   [[2, 3, 3, 4], []],
   [[2, 3, 3, 4], [2, 3, 3, 4]],
+  [[2, 5, 5, 4], [2, 5, 5, 1]], // per-row values (the SIMD row loop)
+  [[2, 5, 5, 1], [2, 5, 5, 8]],
+  [[3, 8], [3, 1]],
+  [[2, 5, 5, 3], [2, 5, 5, 1]], // row length not a multiple of 4
+  [[2, 5, 5, 4], [1, 5, 5, 1]], // not a per-row operand
 ];
 
 const ops = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div } as const;
 
-test('wasm Add/Sub/Multiply/RealDiv broadcasting a channel vector equal cpu (either side, zeros in divisors)', async () => {
+test('wasm Add/Sub/Multiply/RealDiv broadcasting a channel vector or per-row values equal cpu (either side, zeros in divisors)', async () => {
   for (const [i, [sa, sb]] of pairs.entries()) {
     const a = randomValues(tf.util.sizeFromShape(sa), 300 + i).map((v, k) => (k % 7 === 2 ? 0 : v * 5));
     const b = randomValues(tf.util.sizeFromShape(sb), 400 + i).map((v, k) => (k % 5 === 1 ? 0 : v));

@@ -1,14 +1,15 @@
 /**
- * A few SIMD loops that run directly on the TF.js wasm backend's heap: a tiny WebAssembly module, assembled here
- * from its bytes (no compiler needed: CI has none), that imports the backend's own linear memory, so kernels pass
- * buffer offsets instead of copying operands in and out (as the native module in nativeModule.ts must).
+ * SIMD loops that run directly on the TF.js wasm backend's heap: a tiny WebAssembly module, assembled here from its
+ * bytes (no compiler needed: CI has none), that imports the backend's own linear memory, so kernels pass buffer
+ * offsets instead of copying operands in and out (as the native module in nativeModule.ts must).
  *
- * Used where a JS loop is slower than the TF.js ops it replaces: float64 division and square root in JS cost
- * ~9 ns per element on the fused Adam update, against ~2 ns here with f32x4. wasm's f32x4 arithmetic is IEEE
- * float32, rounded per operation, so results equal the stock kernels' bit for bit.
+ * Used by the fused Adam update (a JS loop's float64 division and square root cost ~9 ns per element, f32x4 here
+ * ~2 ns), row copies (SplitV, Concat, Slice), the 2×2 MaxPoolGrad, binary ops broadcasting a per-channel vector
+ * or a per-row value, LeakyRelu and its gradient's Greater and Select. wasm's f32x4 arithmetic is IEEE float32,
+ * rounded per operation, so results equal the stock kernels' bit for bit.
  *
  * `heapSimd(backend)` is null when the backend's memory cannot be imported (a shared, threaded build) or the
- * module does not instantiate (no SIMD): callers then run their JS loop.
+ * module does not instantiate (no SIMD): callers then run their JS loop or the stock kernel.
  */
 import type { BackendWasm } from './wasmOps.js';
 
@@ -49,7 +50,16 @@ type BroadcastLoops = {
     channelBytes: number) => void;
 };
 
-export type HeapSimd = Loops & BroadcastLoops;
+/**
+ * out[r, k] = full[r, k] ∘ col[r] (or col[r] ∘ full[r, k] for `…ColFull`) over `rows` rows of `rowBytes` (a multiple
+ * of 16) bytes of float32: a binary op broadcasting a tensor whose last dimension is 1.
+ */
+type RowLoops = {
+  readonly [K in `${BinaryOp}${'FullCol' | 'ColFull'}`]: (full: number, col: number, out: number, rows: number,
+    rowBytes: number) => void;
+};
+
+export type HeapSimd = Loops & BroadcastLoops & RowLoops;
 
 // ---- a minimal WebAssembly encoder ----
 
@@ -281,10 +291,28 @@ function selectFunction(): Func {
   return { name: 'select', params: Array(5).fill(I32), locals: [[1, I32], [3, V128]], code };
 }
 
+/** `${op}FullCol` / `${op}ColFull`(full, col, out, rows, rowBytes): see HeapSimd. */
+function rowFunction(opName: BinaryOp, colFirst: boolean): Func {
+  const [FULL, COL, OUT, ROWS, ROW, R, K, S] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const instr = { add, sub, mul, div }[opName];
+  const fullValue = [...op.get(FULL), ...op.get(K), ...op.i32Add, ...load];
+  const code = forLoop(R, ROWS, 1, [
+    // f32.load (align 4 bytes) of col[r], splat
+    ...op.get(COL), 0x2a, 2, 0, ...splat, ...op.set(S),
+    ...forLoop(K, ROW, 16, [
+      ...op.get(OUT), ...op.get(K), ...op.i32Add,
+      ...(colFirst ? [...op.get(S), ...fullValue] : [...fullValue, ...op.get(S)]), ...instr, ...store,
+    ]),
+    ...addTo(FULL, ROW), ...addTo(OUT, ROW), ...op.get(COL), ...op.i32(4), ...op.i32Add, ...op.set(COL),
+  ]);
+  return { name: `${opName}${colFirst ? 'ColFull' : 'FullCol'}`, params: Array(5).fill(I32), locals: [[2, I32], [1, V128]], code };
+}
+
 function moduleBytes(): Uint8Array {
+  const rowOps = (['add', 'sub', 'mul', 'div'] as const).flatMap((o) => [rowFunction(o, false), rowFunction(o, true)]);
   const broadcasts = (['add', 'sub', 'mul', 'div'] as const).flatMap((o) => [broadcastFunction(o, false), broadcastFunction(o, true)]);
   const funcs = [adamFunction(), copyRowsFunction(), maxPoolGrad2x2Function(), ...broadcasts, leakyReluFunction(),
-    greaterScalarFunction(), selectFunction()];
+    greaterScalarFunction(), selectFunction(), ...rowOps];
   const body = (f: Func) => [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...op.end];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
