@@ -4,21 +4,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationGrads, actWasmKernels } from './actKernels.js';
+import { adamUpdateKernel } from './adamUpdate.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
+import { broadcastWasmKernels } from './broadcastWasm.js';
 import { matMulWasmKernels } from './batchMatMulWasm.js';
 import { comparisonGrads } from './comparisonGrads.js';
+import { concatSliceWasmKernels } from './concatSliceWasm.js';
 import { conv2dBackpropFilterGrad } from './conv2dBackpropFilterGrad.js';
 import { conv2dBackpropFilterWasm } from './conv2dBackpropFilterWasm.js';
 import { conv2dBackpropInputWasm } from './conv2dBackpropInputWasm.js';
 import { convNativeKernels } from './convNative.js';
 import { depthToSpaceGrad } from './depthToSpaceGrad.js';
 import { eluGradGrad } from './eluGradGrad.js';
-import { identityWasmKernel } from './identityWasm.js';
+import { castWasmKernel, identityWasmKernel } from './identityWasm.js';
+import { leakyReluWasmKernels } from './leakyReluWasm.js';
+import { maxPoolGradWasmKernel } from './maxPoolGradWasm.js';
 import { normKernels, normTrainGradient } from './normKernels.js';
 import { resizeGradGrads } from './resizeGradGrads.js';
 import { reduceLeadingWasmKernels } from './reduceLeadingWasm.js';
 import { resizeGradKernels } from './resizeGradKernels.js';
 import { savedOutputGrads } from './savedOutputGrads.js';
+import { splitVWasmKernel } from './splitVWasm.js';
 import { unsortedSegmentSumWasm } from './unsortedSegmentSumWasm.js';
 
 /** Gradients registered for every backend (only where TF.js has none). */
@@ -38,7 +44,7 @@ const fixedGradients: readonly tf.GradConfig[] = [...savedOutputGrads, ...activa
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   const resize = resizeGradKernels(backendName);
-  if (backendName === 'cpu') return [...resize, ...normKernels('cpu')];
+  if (backendName === 'cpu') return [...resize, ...normKernels('cpu'), adamUpdateKernel('cpu')];
   const stockConv2D = tf.getKernel(tf.Conv2D, 'wasm');
   if (!stockConv2D) throw new Error('the wasm backend has no Conv2D kernel');
   // The native GEMM kernels fall back to XNNPACK (forward) and the XNNPACK composites (backward).
@@ -51,7 +57,11 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
     input: conv2dBackpropInputWasm.kernelFunc,
   });
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
-    ...resize, ...normKernels('wasm'), ...actWasmKernels()];
+    ...resize, ...normKernels('wasm'), adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel(),
+    ...concatSliceWasmKernels(), castWasmKernel(), ...broadcastWasmKernels(),
+    // later entries win: LeakyRelu forward from leakyReluWasm.ts (SIMD on the backend's heap, no copies);
+    // ReLU, tanh and the one-kernel activation gradients from actKernels.ts
+    ...actWasmKernels(), ...leakyReluWasmKernels()];
 }
 
 const registered = new Set<string>();
