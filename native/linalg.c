@@ -13,6 +13,14 @@
 
 typedef double f64;
 
+/*
+ * V8 runs a wasm function in its baseline compiler (Liftoff, ~2x slower here) until it has run for a while, and
+ * then only calls that START after the optimised code is ready use it (no on-stack replacement). So every hot
+ * loop lives in a NOINLINE function called many times (per tile, per block, per Householder step): the first
+ * Fréchet distance of a process runs optimised code after a few milliseconds instead of after its first call.
+ */
+#define NOINLINE __attribute__((noinline))
+
 /* Register tile: MR rows of A × NR columns (rows of B); 8 f64x2 accumulators, no spills in V8's 16 xmm. */
 #define MR 4
 #define NR 4
@@ -30,7 +38,7 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* Packs rows [0, rows) × k [0, kc) of x (row r at x + r*ld) into R-row panels, k-major: dst[panel][k][r]. */
-static void pack(const f64 *x, int ld, int rows, int kc, f64 *dst) {
+NOINLINE static void pack(const f64 *x, int ld, int rows, int kc, f64 *dst) {
   for (int i = 0; i < rows; i += 4) {
     int live = imin(4, rows - i);
     const f64 *x0 = x + (long)i * ld;
@@ -54,7 +62,7 @@ static void pack(const f64 *x, int ld, int rows, int kc, f64 *dst) {
 }
 
 /* c[4][4] (row stride ldc) += Σ_k ap[k][:] ⊗ bp[k][:], the sums continuing from the values in c. */
-static void micro(int kc, const f64 *ap, const f64 *bp, f64 *c, int ldc) {
+NOINLINE static void micro(int kc, const f64 *ap, const f64 *bp, f64 *c, int ldc) {
   f64 *c0 = c, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
   v128_t s00 = wasm_v128_load(c0), s01 = wasm_v128_load(c0 + 2);
   v128_t s10 = wasm_v128_load(c1), s11 = wasm_v128_load(c1 + 2);
@@ -160,6 +168,24 @@ __attribute__((export_name("transpose_f64"))) void transpose_f64(const f64 *L, i
 
 #define CHOL_NB 48
 
+/* Row i of L in the block column [j0, j0 + nb) (T: its row of the earlier blocks' sums); 0 when a pivot is ≤ tol. */
+NOINLINE static int chol_row(const f64 *A, int n, f64 tol, f64 *L, const f64 *Ti, int i, int j0, int nb) {
+  f64 *Li = L + (long)i * n;
+  int jEnd = imin(j0 + nb, i + 1);
+  for (int j = j0; j < jEnd; j++) {
+    const f64 *Lj = L + (long)j * n;
+    f64 s = A[(long)i * n + j] - Ti[j - j0];
+    for (int k = j0; k < j; k++) s -= Li[k] * Lj[k];
+    if (j == i) {
+      if (!(s > tol)) return 0;
+      Li[j] = __builtin_sqrt(s);
+    } else {
+      Li[j] = s / Lj[j];
+    }
+  }
+  return 1;
+}
+
 /* Doubles of scratch chol_blocked_f64 needs besides L: the block column T and gemm_nt_f64's scratch. */
 __attribute__((export_name("chol_blocked_f64_scratch"))) int chol_blocked_f64_scratch(int n) {
   return n * CHOL_NB + gemm_nt_f64_scratch();
@@ -177,22 +203,7 @@ __attribute__((export_name("chol_blocked_f64"))) int chol_blocked_f64(const f64 
     int nb = imin(CHOL_NB, n - j0), rows = n - j0;
     if (j0 > 0) gemm_nt_f64(L + (long)j0 * n, n, L + (long)j0 * n, n, T, nb, rows, nb, j0, 0, gs);
     else for (long q = 0; q < (long)rows * nb; q++) T[q] = 0.0;
-    for (int i = j0; i < n; i++) {
-      f64 *Li = L + (long)i * n;
-      const f64 *Ti = T + (long)(i - j0) * nb;
-      int jEnd = imin(j0 + nb, i + 1);
-      for (int j = j0; j < jEnd; j++) {
-        const f64 *Lj = L + (long)j * n;
-        f64 s = A[(long)i * n + j] - Ti[j - j0];
-        for (int k = j0; k < j; k++) s -= Li[k] * Lj[k];
-        if (j == i) {
-          if (!(s > tol)) return 0;
-          Li[j] = __builtin_sqrt(s);
-        } else {
-          Li[j] = s / Lj[j];
-        }
-      }
-    }
+    for (int i = j0; i < n; i++) if (!chol_row(A, n, tol, L, T + (long)(i - j0) * nb, i, j0, nb)) return 0;
   }
   return 1;
 }
@@ -210,7 +221,7 @@ static f64 hyp(f64 a, f64 b) {
   return y * __builtin_sqrt(1 + t * t);
 }
 
-static void householder_row(f64 *A, int n, int k, f64 *d, f64 *e, f64 *tau) {
+NOINLINE static void householder_row(f64 *A, int n, int k, f64 *d, f64 *e, f64 *tau) {
   int m = n - k - 1;
   f64 *x = A + (long)k * n + k + 1;
   f64 alpha = x[0];
@@ -241,7 +252,7 @@ static void householder_row(f64 *A, int n, int k, f64 *d, f64 *e, f64 *tau) {
 }
 
 /* p = B v for the symmetric m×m block B at A + b0*(n+1) (upper triangle read). */
-static void symv_upper(const f64 *A, int n, int b0, const f64 *v, int m, f64 *p) {
+NOINLINE static void symv_upper(const f64 *A, int n, int b0, const f64 *v, int m, f64 *p) {
   for (int i = 0; i < m; i++) p[i] = 0;
   for (int i = 0; i < m; i++) {
     const f64 *row = A + (long)(b0 + i) * n + b0;
@@ -255,7 +266,7 @@ static void symv_upper(const f64 *A, int n, int b0, const f64 *v, int m, f64 *p)
 }
 
 /* One row of the fused step (rows left over by the three-row loop). */
-static void update_symv_row(f64 *A, int n, int m, int b0, int i, const f64 *v, const f64 *vn, const f64 *p, f64 *pn) {
+NOINLINE static void update_symv_row(f64 *A, int n, int m, int b0, int i, const f64 *v, const f64 *vn, const f64 *p, f64 *pn) {
   f64 *row = A + (long)(b0 + i) * n + b0;
   f64 vi = v[i], wi = p[i], ni = vn[i - 1];
   f64 s = 0;
@@ -273,7 +284,7 @@ static void update_symv_row(f64 *A, int n, int m, int b0, int i, const f64 *v, c
  * same pass, pn += B_new · vn (vn = v_{k+1}, indexed from row 1). Three rows per pass share the loads of p, v, vn
  * and pn; the column loop runs two columns per f64x2.
  */
-static void update_symv(f64 *A, int n, int m, int b0, const f64 *v, const f64 *vn, const f64 *p, f64 *pn) {
+NOINLINE static void update_symv(f64 *A, int n, int m, int b0, const f64 *v, const f64 *vn, const f64 *p, f64 *pn) {
   int i = 1;
   for (; i + 2 < m; i += 3) {
     f64 *ra = A + (long)(b0 + i) * n + b0, *rb = ra + n, *rc = rb + n;
