@@ -124,9 +124,10 @@ export function congruenceTriangularNative(Lt: Float64Array, Ut: Float64Array, n
   const lib = linalg();
   if (lib === null) return undefined;
   const scratch = lib.x.gemm_nt_f64_scratch();
-  if (!fits(Lt.length + Ut.length + r * n + r * r + scratch)) return undefined;
+  if (!fits(Lt.length + Ut.length + r * n + scratch)) return undefined;
   const ar = new Arena(lib.nk);
-  const lAt = ar.put(Lt), uAt = ar.put(Ut), yAt = ar.alloc(r * n), xAt = ar.alloc(r * r), sAt = ar.alloc(scratch);
+  const lAt = ar.put(Lt), uAt = ar.put(Ut), yAt = ar.alloc(r * n), sAt = ar.alloc(scratch);
+  const xAt = uAt; // Ut is dead once Y is formed (r ≤ n): the module's memory peaks at 3n² doubles, not 4n²
   // Y[a][j] = Σ_i Lt[a][i] Ut[j][i]: i from a (Lt) to j (Ut)
   lib.x.gemm_nt_f64(lAt, n, uAt, n, yAt, n, r, n, n, GEMM_A_FROM_ROW | GEMM_B_TO_ROW, sAt);
   // X[a][b] = Σ_j Y[a][j] Lt[b][j]: j from max(a, b)
