@@ -5,11 +5,24 @@
  * Storage: every matrix is a row-major `Float64Array` (`a[i * cols + j]`). Nothing here allocates per element;
  * the kernels are written for V8 (plain loops, register-tiled 3×3 dot products, contiguous inner loops).
  *
+ * Native kernels: when medsyn's WebAssembly module loads (and MEDSYN_NATIVE_KERNELS is not 0), the blocked Cholesky,
+ * the congruence products and the tridiagonalisation run on its float64 SIMD kernels (native/linalg.c via
+ * linalgNative.ts): the Cholesky and the products give bit-identical results, the tridiagonalisation agrees to
+ * rounding. The JS kernels here are the fallback.
+ *
  * Reproducibility: every dot product computed by {@link gemmNT} (and so by every product built on it) is a single
  * sequential sum over k = 0 … len−1. The same pair of rows therefore gives bit-identical results whatever tile,
  * block or matrix it is computed in (KID relies on this: a pre-computed Gram matrix and per-subset kernels agree
  * exactly).
  */
+
+import { choleskyBlockedNative, congruenceTriangularNative, tridiagonalizeNative } from './linalgNative.js';
+
+/**
+ * Whether the Cholesky, the congruence products and the tridiagonalisation may run on the native float64 kernels
+ * (linalgNative.ts; they are used only when the module loads). Tests and benchmarks switch it off to compare.
+ */
+const nativeSwitch = { enabled: true };
 
 /** Machine epsilon of float64 (2^-52). */
 export const EPS = 2 ** -52;
@@ -299,6 +312,11 @@ function householderRow(A: Float64Array, n: number, k: number, d: Float64Array, 
  * another O(4n³/3) to form Qᵀ.
  */
 function tridiagonalize(Ain: Float64Array, n: number, wantQ: boolean): Tridiagonal {
+  const native = nativeSwitch.enabled ? tridiagonalizeNative(Ain, n, wantQ) : undefined;
+  if (native !== undefined) {
+    const { d, e, tau, V } = native;
+    return { d, e, Qt: wantQ ? formQt(V as Float64Array, n, tau) : null };
+  }
   const A = Float64Array.from(Ain); // working copy; upper triangle used, Householder vectors stored in rows
   const d = new Float64Array(n);
   const e = new Float64Array(n);
@@ -356,19 +374,21 @@ function tridiagonalize(Ain: Float64Array, n: number, wantQ: boolean): Tridiagon
   }
   if (n >= 1) d[n - 1] = A[(n - 1) * n + n - 1];
   e[n - 1] = 0;
-  let Qt: Float64Array | null = null;
-  if (wantQ) {
-    // Qᵀ = H_{n-3} ⋯ H_0, built as Qᵀ ← Qᵀ H_k for k = n-3 … 0 (only rows/cols > k change).
-    Qt = identity(n);
-    for (let k = n - 3; k >= 0; k--) {
-      const tk = tau[k];
-      if (tk === 0) continue;
-      const m = n - k - 1;
-      const rk = k * n + k + 1;
-      applyReflectorRight(Qt, n, k + 1, A, rk, m, tk);
-    }
+  return { d, e, Qt: wantQ ? formQt(A, n, tau) : null };
+}
+
+/** Qᵀ = H_{n-3} ⋯ H_0 from the Householder vectors in the rows of the reduced A (v_k from column k+1). */
+function formQt(A: Float64Array, n: number, tau: Float64Array): Float64Array {
+  // built as Qᵀ ← Qᵀ H_k for k = n-3 … 0 (only rows/cols > k change)
+  const Qt = identity(n);
+  for (let k = n - 3; k >= 0; k--) {
+    const tk = tau[k];
+    if (tk === 0) continue;
+    const m = n - k - 1;
+    const rk = k * n + k + 1;
+    applyReflectorRight(Qt, n, k + 1, A, rk, m, tk);
   }
-  return { d, e, Qt };
+  return Qt;
 }
 
 /**
@@ -809,7 +829,8 @@ export function choleskyPivoted(Ain: Float64Array, n: number, tol?: number): Piv
 /**
  * Blocked Cholesky without pivoting, A = L Lᵀ, for the well-conditioned full-rank case; null as soon as a pivot is
  * ≤ `minPivot`·max diag(A) (then use {@link choleskyPivoted}, which finds the numerical rank). Same result layout as
- * choleskyPivoted (Lt rows, identity perm). Most of the n³/6 multiply-adds run in gemmNT's register-tiled kernel
+ * choleskyPivoted (Lt rows, identity perm). Runs natively (bit-identical) when the module loads; in JS most of the
+ * n³/6 multiply-adds run in gemmNT's register-tiled kernel
  * (one block of columns at a time), about twice as fast as the pivoted column-by-column loop at n = 2048.
  * Only the lower triangle of A is read (A symmetric: the same values as the upper one).
  * @internal exported for tests
@@ -820,6 +841,10 @@ export function choleskyBlocked(A: Float64Array, n: number, minPivot = 1e-9): Pi
   for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, A[i * n + i]);
   const tol = minPivot * maxDiag;
   if (!(maxDiag > 0)) return null;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const native = nativeSwitch.enabled ? choleskyBlockedNative(A, n, tol) : undefined;
+  if (native !== undefined) return native === null ? null : { Lt: native, perm, rank: n, tol };
   const NB = 48;
   const L = new Float64Array(n * n); // row-major lower triangle: L[i][k], k ≤ i
   const T = new Float64Array(n * NB);
@@ -846,8 +871,6 @@ export function choleskyBlocked(A: Float64Array, n: number, minPivot = 1e-9): Pi
       }
     }
   }
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
   return { Lt: transpose(L, n, n), perm, rank: n, tol };
 }
 
@@ -879,7 +902,7 @@ export interface TraceSqrtResult {
  *   contribution is at the rounding-noise level that scipy's sqrtm and numpy's eigvals also carry. When every
  *   pivot of an unpivoted Cholesky exceeds 1e-9·max diag (full rank, the usual N ≥ D case) the faster
  *   {@link choleskyBlocked} is used instead (P = I, r = n); M is then formed in n³/2 multiply-adds
- *   (congruenceTriangular). 2048-d: ≈ 5.8 s CPU in all on the 2-core VM (bench/RESULTS.md).
+ *   (congruenceTriangular). 2048-d on the 2-core VM: ≈ 5.2 s in the JS kernels, ≈ 1.9 s on the native ones (bench/RESULTS.md).
  * - `'sqrt-eig'` (the metrics spec's §1.7 recommendation): M = Σ1^{1/2} Σ2 Σ1^{1/2} with Σ1^{1/2} from a symmetric
  *   eigendecomposition (eigenvalues clamped at 0). Several times slower at n = 2048.
  * Only the upper triangles of Σ1 and Σ2 are read.
@@ -934,6 +957,8 @@ function congruenceTriangular(Lt: Float64Array, S: Float64Array, n: number, r: n
     S[o + j] *= 0.5;
     S.fill(0, o + j + 1, o + n);
   }
+  const native = nativeSwitch.enabled ? congruenceTriangularNative(Lt, S, n, r) : undefined;
+  if (native !== undefined) return native;
   // Y[a][j] = Σ_i L[i][a] U[i][j] = Σ_i Lt[a][i] Ut[j][i]: i from a (Lt) to j (Ut)
   const Y = new Float64Array(r * n);
   gemmNTTriangular(Lt, n, S, n, Y, n, r, n, n, { aFromRow: true, bToRow: true });
@@ -968,4 +993,4 @@ function finishTrace(lam: Float64Array, method: TraceSqrtMethod, rank: number): 
 }
 
 /** @internal building blocks exposed for benchmarks and tests */
-export const _internal = { tridiagonalize, tql };
+export const _internal = { tridiagonalize, tql, gemmNTTriangular, nativeSwitch };
