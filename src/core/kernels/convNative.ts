@@ -53,6 +53,15 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epil
 const MIN_GEMM_CHANNELS = 16;
 
 /**
+ * With threads the GEMM goes down to 4 channels: the padded 4×8 tile wastes up to half its lanes, but
+ * the pass splits over the threads while XNNPACK runs on one. The DCGAN's output conv at 128 px (64 → 5
+ * channels, 3×3, batch 16): XNNPACK 79 ms per call, the GEMM on 2 threads 52 ms; no change at 64 px.
+ */
+const MIN_GEMM_CHANNELS_THREADED = 4;
+
+const minGemmChannels = (): number => ((nativeKernels()?.threads ?? 1) > 1 ? MIN_GEMM_CHANNELS_THREADED : MIN_GEMM_CHANNELS);
+
+/**
  * A forward conv (and the stride-1 input gradient, which runs as one) also needs a reduction of at
  * least this many taps × channels: each 4×8 tile is stored once per reduction, and on the DCGAN's
  * first layer (4×4 over 5 channels: K = 80) XNNPACK took 10 ms where the GEMM took 17.
@@ -61,7 +70,7 @@ const MIN_GEMM_REDUCTION = 128;
 
 /** True when the GEMM forward conv beats XNNPACK on `info` (output channels and reduction length). */
 function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
-  return info.outChannels >= MIN_GEMM_CHANNELS && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
+  return info.outChannels >= minGemmChannels() && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
 }
 
 /** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
@@ -180,7 +189,7 @@ function conv2dBackpropInput(fallback: tf.KernelFunc) {
       if (gemmForward(adjoint)) return inputGradAsForward(nk, backend, adjoint, dy, filter);
       return fallback(args) as tf.TensorInfo;
     }
-    if (info.outChannels < MIN_GEMM_CHANNELS) return fallback(args) as tf.TensorInfo;
+    if (info.outChannels < minGemmChannels()) return fallback(args) as tf.TensorInfo;
     return run(nk, backend, 'conv_backprop_input', info, dy, filter, [...inputShape]);
   };
 }
