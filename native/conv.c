@@ -13,6 +13,8 @@
  * gradient write disjoint images; the filter gradient writes one partial dw per thread (summed after).
  */
 
+#include <wasm_simd128.h>
+
 void sgemm(int m, int n, int k, const float *a, int rsa, int csa, const float *b, int rsb, int csb,
            float *c, int ldc, float beta, float *scratch);
 int sgemm_scratch(void);
@@ -54,10 +56,14 @@ static void im2col(const Geom *g, const float *x, int p0, int rows, float *col) 
       for (int v = 0; v < g->kw; v++, dst += g->ci) {
         int ix = ox * g->sw + v - g->pl;
         if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
-          for (int c = 0; c < g->ci; c++) dst[c] = 0.0f;
+          int c = 0;
+          for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_f32x4_splat(0.0f));
+          for (; c < g->ci; c++) dst[c] = 0.0f;
         } else {
           const float *src = x + (((long)b * g->h + iy) * g->w + ix) * g->ci;
-          for (int c = 0; c < g->ci; c++) dst[c] = src[c];
+          int c = 0;
+          for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+          for (; c < g->ci; c++) dst[c] = src[c];
         }
       }
     }
@@ -77,7 +83,9 @@ static void col2im(const Geom *g, const float *col, int p0, int rows, float *dx)
         int ix = ox * g->sw + v - g->pl;
         if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
         float *dst = dx + (((long)b * g->h + iy) * g->w + ix) * g->ci;
-        for (int c = 0; c < g->ci; c++) dst[c] += src[c];
+        int c = 0;
+        for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+        for (; c < g->ci; c++) dst[c] += src[c];
       }
     }
   }

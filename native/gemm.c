@@ -119,6 +119,40 @@ static void micro_rows(int kc, const float *a, int lda, const float *bp, float *
     for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
 }
 
+/*
+ * The same product with column-major A read in place: A(i, p) = a[p·lda + i], so a step of p reads MR
+ * consecutive floats. The filter gradient's A = colᵀ is laid out so; packing it cost as much as the
+ * product when N is small (16–32 output channels: each packed panel then serves only 2–4 tiles).
+ * Only for short columns: each step of p touches a new cache line, and from lda ≈ 512 packing wins
+ * again (filter gradient, one thread, GFLOP/s packed → in place: K 144 / N 16 20 → 24, K 288 29 → 29,
+ * K 576 34 → 35; with lda up to 640: K 576 → 29, K 512 34 → 30).
+ */
+#define COLS_MAX_LD 256
+static void micro_cols(int kc, const float *a, int lda, const float *bp, float *tile) {
+  v128_t acc[MR][NR / 4];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < MR; r++)
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+  for (int p = 0; p < kc; p++) {
+    v128_t b[NR / 4];
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) b[v] = wasm_v128_load(bp + 4 * v);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; r++) {
+      v128_t x = wasm_v128_load32_splat(a + r);
+#pragma clang loop unroll(full)
+      for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(x, b[v]));
+    }
+    a += lda;
+    bp += NR;
+  }
+#pragma clang loop unroll(full)
+  for (int r = 0; r < MR; r++)
+#pragma clang loop unroll(full)
+    for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
+}
+
 /* Adds (or, when first, stores beta·C +) the rows × cols corner of tile to C. */
 static void store_tile(const float *tile, float *c, int ldc, int rows, int cols, int first, float beta) {
   for (int r = 0; r < rows; r++) {
@@ -157,14 +191,15 @@ __attribute__((export_name("sgemm"))) void sgemm(
       pack_b(b + pc * rsb + jc * csb, rsb, csb, kc, nc, pb);
       for (int ic = 0; ic < m; ic += MC) {
         int mc = m - ic < MC ? m - ic : MC;
-        /* Row-major A is read in place (whole MR-row panels; a partial last panel is packed). */
-        int direct = csa == 1 ? mc / MR * MR : 0;
+        /* Row- or column-major A is read in place (whole MR-row panels; a partial last panel is packed). */
+        int direct = csa == 1 || (rsa == 1 && csa <= COLS_MAX_LD) ? mc / MR * MR : 0;
         if (direct < mc) pack_a(a + (ic + direct) * rsa + pc * csa, rsa, csa, mc - direct, kc, pa + direct * kc);
         for (int jr = 0; jr < nc; jr += NR) {
           int cols = nc - jr < NR ? nc - jr : NR;
           for (int ir = 0; ir < mc; ir += MR) {
             int rows = mc - ir < MR ? mc - ir : MR;
-            if (ir < direct) micro_rows(kc, a + (ic + ir) * rsa + pc, rsa, pb + jr * kc, tile);
+            if (ir < direct && csa == 1) micro_rows(kc, a + (ic + ir) * rsa + pc, rsa, pb + jr * kc, tile);
+            else if (ir < direct) micro_cols(kc, a + (ic + ir) + pc * csa, csa, pb + jr * kc, tile);
             else micro(kc, pa + ir * kc, pb + jr * kc, tile);
             store_tile(tile, c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, pc == 0, beta);
           }
