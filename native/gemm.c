@@ -61,56 +61,27 @@ static void pack_b(const float *b, int rsb, int csb, int kc, int nc, float *dst)
   }
 }
 
-/* tile[MR][NR] = Σ_p ap[p][:] ⊗ bp[p][:]; fully unrolled so the accumulators live in registers. */
-static void micro(int kc, const float *ap, const float *bp, float *tile) {
-  v128_t acc[MR][NR / 4];
-#pragma clang loop unroll(full)
-  for (int r = 0; r < MR; r++)
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
-  for (int p = 0; p < kc; p++) {
-    v128_t b[NR / 4];
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) b[v] = wasm_v128_load(bp + 4 * v);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < MR; r++) {
-      v128_t a = wasm_v128_load32_splat(ap + r);
-#pragma clang loop unroll(full)
-      for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(a, b[v]));
-    }
-    ap += MR;
-    bp += NR;
-  }
-#pragma clang loop unroll(full)
-  for (int r = 0; r < MR; r++)
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
-}
-
 /*
- * The same product with A read in place: MR rows of A starting at `a`, lda floats apart, each
- * contiguous over p (row-major A, csa = 1). Skips packing A, which for short reductions (im2col
- * rows of 3×3 convs over 16–32 channels: K = 144–288) costs a fifth of the kernel's time.
+ * tile[MR][NR] = Σ_p A(:, p) ⊗ bp[p][:] with A(r, p) = a[r·rs + p·cs]; fully unrolled so the accumulators
+ * live in registers, and always inlined so each caller below gets the loop for its own layout.
  */
-static void micro_rows(int kc, const float *a, int lda, const float *bp, float *tile) {
+static inline __attribute__((always_inline)) void micro_any(int kc, const float *a, int rs, int cs, const float *bp, float *tile) {
   v128_t acc[MR][NR / 4];
-  const float *row[MR];
 #pragma clang loop unroll(full)
-  for (int r = 0; r < MR; r++) {
-    row[r] = a + r * lda;
+  for (int r = 0; r < MR; r++)
 #pragma clang loop unroll(full)
     for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
-  }
   for (int p = 0; p < kc; p++) {
     v128_t b[NR / 4];
 #pragma clang loop unroll(full)
     for (int v = 0; v < NR / 4; v++) b[v] = wasm_v128_load(bp + 4 * v);
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++) {
-      v128_t x = wasm_v128_load32_splat(row[r] + p);
+      v128_t x = wasm_v128_load32_splat(a + r * rs);
 #pragma clang loop unroll(full)
       for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(x, b[v]));
     }
+    a += cs;
     bp += NR;
   }
 #pragma clang loop unroll(full)
@@ -119,38 +90,30 @@ static void micro_rows(int kc, const float *a, int lda, const float *bp, float *
     for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
 }
 
+/* A packed into MR-row panels (pack_a): panel[p][r]. */
+static void micro(int kc, const float *ap, const float *bp, float *tile) {
+  micro_any(kc, ap, 1, MR, bp, tile);
+}
+
 /*
- * The same product with column-major A read in place: A(i, p) = a[p·lda + i], so a step of p reads MR
- * consecutive floats. The filter gradient's A = colᵀ is laid out so; packing it cost as much as the
- * product when N is small (16–32 output channels: each packed panel then serves only 2–4 tiles).
- * Only for short columns: each step of p touches a new cache line, and from lda ≈ 512 packing wins
- * again (filter gradient, one thread, GFLOP/s packed → in place: K 144 / N 16 20 → 24, K 288 29 → 29,
- * K 576 34 → 35; with lda up to 640: K 576 → 29, K 512 34 → 30).
+ * Row-major A read in place: MR rows lda floats apart, each contiguous over p. Skips packing A, which for
+ * short reductions (im2col rows of 3×3 convs over 16–32 channels: K = 144–288) costs a fifth of the time.
+ */
+static void micro_rows(int kc, const float *a, int lda, const float *bp, float *tile) {
+  micro_any(kc, a, lda, 1, bp, tile);
+}
+
+/*
+ * Column-major A read in place: A(r, p) = a[p·lda + r], so a step of p reads MR consecutive floats. The
+ * filter gradient's A = colᵀ is laid out so; packing it cost as much as the product when N is small
+ * (16–32 output channels: each packed panel then serves only 2–4 tiles). Only for short columns: each
+ * step of p touches a new cache line, and from lda ≈ 512 packing wins again (filter gradient, one
+ * thread, GFLOP/s packed → in place: K 144 / N 16 20 → 24, K 288 29 → 29, K 576 34 → 35; with lda up
+ * to 640: K 576 → 29, K 512 34 → 30).
  */
 #define COLS_MAX_LD 256
 static void micro_cols(int kc, const float *a, int lda, const float *bp, float *tile) {
-  v128_t acc[MR][NR / 4];
-#pragma clang loop unroll(full)
-  for (int r = 0; r < MR; r++)
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
-  for (int p = 0; p < kc; p++) {
-    v128_t b[NR / 4];
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) b[v] = wasm_v128_load(bp + 4 * v);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < MR; r++) {
-      v128_t x = wasm_v128_load32_splat(a + r);
-#pragma clang loop unroll(full)
-      for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(x, b[v]));
-    }
-    a += lda;
-    bp += NR;
-  }
-#pragma clang loop unroll(full)
-  for (int r = 0; r < MR; r++)
-#pragma clang loop unroll(full)
-    for (int v = 0; v < NR / 4; v++) wasm_v128_store(tile + r * NR + 4 * v, acc[r][v]);
+  micro_any(kc, a, 1, lda, bp, tile);
 }
 
 /* Adds (or, when first, stores beta·C +) the rows × cols corner of tile to C. */

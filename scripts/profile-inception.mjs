@@ -4,36 +4,21 @@
  * with SHAPES=1), over 2 images at 299 px with random weights (same case as `npm run bench`'s
  * inception). Needs `npm run build` first.   node scripts/profile-inception.mjs [images=2] [rows=30]
  */
-const dist = new URL('../dist/', import.meta.url);
-const load = (path) => import(new URL(path, dist).href);
-const { initEngine, tf } = await load('src/core/engine.js');
+import { hookKernels, initEngine, load, tf } from './profile-common.mjs';
+
 const { randomInception } = await load('bench/cases.js');
 const { extractInceptionFeatures, INCEPTION_SIZE } = await load('src/metrics/inception.js');
 const [imagesArg = '2', rowsArg = '30'] = process.argv.slice(2);
 const [batch, rows] = [Number(imagesArg), Number(rowsArg)];
 await initEngine({ backend: 'wasm', log: () => {} });
 const stats = new Map();
-let depth = 0;
-for (const k of tf.getKernelsForBackend('wasm')) {
-  const f = k.kernelFunc;
-  k.kernelFunc = (args) => {
-    depth++;
-    const t0 = performance.now();
-    try {
-      return f(args);
-    } finally {
-      depth--;
-      if (depth === 0) {
-        let key = k.kernelName;
-        if (process.env.SHAPES) key += ` ${Object.values(args.inputs).map((t) => t?.shape?.join('x')).join(' ')}`;
-        const s = stats.get(key) ?? { n: 0, ms: 0 };
-        s.n++;
-        s.ms += performance.now() - t0;
-        stats.set(key, s);
-      }
-    }
-  };
-}
+hookKernels((name, args, ms) => {
+  const key = process.env.SHAPES ? `${name} ${Object.values(args.inputs).map((t) => t?.shape?.join('x')).join(' ')}` : name;
+  const s = stats.get(key) ?? { n: 0, ms: 0 };
+  s.n++;
+  s.ms += ms;
+  stats.set(key, s);
+});
 const net = randomInception();
 const images = tf.randomUniform([batch, INCEPTION_SIZE, INCEPTION_SIZE, 1], -1, 1, 'float32', 5);
 await extractInceptionFeatures(net, images, { batchSize: batch });
