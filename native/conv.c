@@ -44,50 +44,69 @@ static void epilogue(const Geom *g, float *y, int rows) {
   }
 }
 
-/* col[r][(u·KW + v)·Ci + c] = x[b, oy·sh + u − pt, ox·sw + v − pl, c] (0 outside) for pixels [p0, p0+rows). */
+static inline void copy_floats(float *dst, const float *src, int n) {
+  int c = 0;
+  for (; c + 4 <= n; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+  for (; c < n; c++) dst[c] = src[c];
+}
+
+static inline void zero_floats(float *dst, int n) {
+  int c = 0;
+  for (; c + 4 <= n; c += 4) wasm_v128_store(dst + c, wasm_f32x4_splat(0.0f));
+  for (; c < n; c++) dst[c] = 0.0f;
+}
+
+static inline void add_floats(float *dst, const float *src, int n) {
+  int c = 0;
+  for (; c + 4 <= n; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+  for (; c < n; c++) dst[c] += src[c];
+}
+
+/*
+ * col[r][(u·KW + v)·Ci + c] = x[b, oy·sh + u − pt, ox·sw + v − pl, c] (0 outside) for pixels [p0, p0+rows).
+ * The KW taps of one filter row are adjacent pixels of one x row, so away from the left/right border they
+ * are one contiguous run of KW·Ci floats; pixel coordinates advance without divisions. (At 16 channels the
+ * per-tap version cost as much as the product itself.)
+ */
 static void im2col(const Geom *g, const float *x, int p0, int rows, float *col) {
-  int k = g->kh * g->kw * g->ci;
+  int k = g->kh * g->kw * g->ci, run = g->kw * g->ci;
+  int ox = p0 % g->ow, oy = (p0 / g->ow) % g->oh, b = p0 / (g->ow * g->oh);
   for (int r = 0; r < rows; r++) {
-    int p = p0 + r;
-    int ox = p % g->ow, oy = (p / g->ow) % g->oh, b = p / (g->ow * g->oh);
     float *dst = col + (long)r * k;
-    for (int u = 0; u < g->kh; u++) {
+    int ix0 = ox * g->sw - g->pl;
+    for (int u = 0; u < g->kh; u++, dst += run) {
       int iy = oy * g->sh + u - g->pt;
-      for (int v = 0; v < g->kw; v++, dst += g->ci) {
-        int ix = ox * g->sw + v - g->pl;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
-          int c = 0;
-          for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_f32x4_splat(0.0f));
-          for (; c < g->ci; c++) dst[c] = 0.0f;
-        } else {
-          const float *src = x + (((long)b * g->h + iy) * g->w + ix) * g->ci;
-          int c = 0;
-          for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
-          for (; c < g->ci; c++) dst[c] = src[c];
-        }
+      if (iy < 0 || iy >= g->h) { zero_floats(dst, run); continue; }
+      const float *src = x + (((long)b * g->h + iy) * g->w + ix0) * g->ci;
+      if (ix0 >= 0 && ix0 + g->kw <= g->w) { copy_floats(dst, src, run); continue; }
+      for (int v = 0; v < g->kw; v++) {
+        int ix = ix0 + v;
+        if (ix < 0 || ix >= g->w) zero_floats(dst + v * g->ci, g->ci);
+        else copy_floats(dst + v * g->ci, src + v * g->ci, g->ci);
       }
     }
+    if (++ox == g->ow) { ox = 0; if (++oy == g->oh) { oy = 0; b++; } }
   }
 }
 
-/* The adjoint of im2col: dx[…] += col[r][…] for pixels [p0, p0+rows). */
+/* The adjoint of im2col: dx[…] += col[r][…] for pixels [p0, p0+rows) (same runs as im2col). */
 static void col2im(const Geom *g, const float *col, int p0, int rows, float *dx) {
-  int k = g->kh * g->kw * g->ci;
+  int k = g->kh * g->kw * g->ci, run = g->kw * g->ci;
+  int ox = p0 % g->ow, oy = (p0 / g->ow) % g->oh, b = p0 / (g->ow * g->oh);
   for (int r = 0; r < rows; r++) {
-    int p = p0 + r;
-    int ox = p % g->ow, oy = (p / g->ow) % g->oh, b = p / (g->ow * g->oh);
     const float *src = col + (long)r * k;
-    for (int u = 0; u < g->kh; u++) {
+    int ix0 = ox * g->sw - g->pl;
+    for (int u = 0; u < g->kh; u++, src += run) {
       int iy = oy * g->sh + u - g->pt;
-      for (int v = 0; v < g->kw; v++, src += g->ci) {
-        int ix = ox * g->sw + v - g->pl;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
-        float *dst = dx + (((long)b * g->h + iy) * g->w + ix) * g->ci;
-        int c = 0;
-        for (; c + 4 <= g->ci; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
-        for (; c < g->ci; c++) dst[c] += src[c];
+      if (iy < 0 || iy >= g->h) continue;
+      float *dst = dx + (((long)b * g->h + iy) * g->w + ix0) * g->ci;
+      if (ix0 >= 0 && ix0 + g->kw <= g->w) { add_floats(dst, src, run); continue; }
+      for (int v = 0; v < g->kw; v++) {
+        int ix = ix0 + v;
+        if (ix >= 0 && ix < g->w) add_floats(dst + v * g->ci, src + v * g->ci, g->ci);
       }
     }
+    if (++ox == g->ow) { ox = 0; if (++oy == g->oh) { oy = 0; b++; } }
   }
 }
 
