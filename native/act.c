@@ -1,36 +1,10 @@
 /*
- * Element-wise activations and their gradients for medsyn's wasm kernels (actKernels.ts), 4 lanes
- * per SIMD vector with a scalar tail:
+ * tanh and its gradient for medsyn's wasm kernels (actKernels.ts), 4 lanes per SIMD vector with a scalar tail:
  *
- *   leaky     y = x < 0 ? α·x : x           (ReLU: α = 0)
- *   leaky'    dx = x > 0 ? dy : α·dy
- *   tanh      y = tanh x                    (Eigen's rational approximation, ≤ 2 ulp on [−9, 9]; ±1 beyond)
+ *   tanh      y = tanh x                    (Eigen's rational approximation, ≤ 3.6e-7 from Math.tanh; ±1 beyond ±7.9)
  *   tanh'     dx = dy·(1 − tanh² x)
  */
 #include <wasm_simd128.h>
-
-static inline v128_t leaky_vec(v128_t x, v128_t v, v128_t alpha) {
-  return wasm_v128_bitselect(v, wasm_f32x4_mul(v, alpha), wasm_f32x4_gt(x, wasm_f32x4_splat(0.0f)));
-}
-
-/* As TF.js' cpu kernels: x < 0 ? α·x : x (NaN and −0 pass through); ReLU gives 0 for −∞ (not −∞·0). */
-__attribute__((export_name("act_leaky"))) void act_leaky(const float *x, int n, float alpha, float *y) {
-  v128_t a = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v128_t v = wasm_v128_load(x + i);
-    v128_t neg = alpha == 0.0f ? zero : wasm_f32x4_mul(v, a);
-    wasm_v128_store(y + i, wasm_v128_bitselect(neg, v, wasm_f32x4_lt(v, zero)));
-  }
-  for (; i < n; i++) y[i] = x[i] < 0.0f ? (alpha == 0.0f ? 0.0f : alpha * x[i]) : x[i];
-}
-
-__attribute__((export_name("act_leaky_grad"))) void act_leaky_grad(const float *dy, const float *x, int n, float alpha, float *dx) {
-  v128_t a = wasm_f32x4_splat(alpha);
-  int i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, leaky_vec(wasm_v128_load(x + i), wasm_v128_load(dy + i), a));
-  for (; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
-}
 
 /* Eigen's generic_fast_tanh_float: x·P(x²)/Q(x²), x clamped to ±7.90531110763549805 (tanh rounds to ±1 there). */
 #define TANH_CLAMP 7.90531110763549805f

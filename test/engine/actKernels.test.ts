@@ -1,7 +1,8 @@
 /**
- * The native ReLU / leaky ReLU / tanh kernels and their one-kernel gradients (core/kernels/actKernels.ts)
- * on wasm against the cpu backend: values (odd sizes: SIMD tails), first derivatives, second derivatives
- * (the gradient path under an outer tape), special values, memory.
+ * Activations on wasm against the cpu backend: the native tanh and its one-kernel gradient
+ * (core/kernels/actKernels.ts), ReLU and leaky ReLU (stock and heap-SIMD kernels with TF.js' gradients):
+ * values (odd sizes: SIMD tails), first derivatives, second derivatives (the gradient path under an outer
+ * tape), special values, memory.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,23 +1,18 @@
 /**
- * ReLU, leaky ReLU and tanh, forward and gradient, on medsyn's native module (native/act.c) for the
- * wasm backend. TF.js 4.22 runs these forward as scalar loops (tanh ≈ 15 ns per value) and each
- * gradient as 2–4 kernels (leaky ReLU: Greater, Multiply, Select; tanh: Tanh, Square, Sub, Multiply),
- * each a full pass with its own allocation.
+ * tanh and its gradient on medsyn's native module (native/act.c) for the wasm backend. TF.js 4.22 runs tanh
+ * forward as a scalar libm loop (~15 ns per value) and its gradient as Tanh, Square, Sub, Multiply.
  *
- * The gradients take the one-kernel path only when no outer tape records (a first-order backward
- * pass); under an outer tape (WGAN-GP, R1) they stay differentiable ops, as before.
+ * The gradient takes the one-kernel path only when no outer tape records (a first-order backward pass);
+ * under an outer tape (WGAN-GP, R1) it stays differentiable ops (savedOutputGrads.ts). ReLU and leaky ReLU
+ * are not here: with the heap-SIMD kernels (heapSimd.ts: LeakyRelu, Greater, Select, no copies) their stock
+ * forward and composite gradients were faster than a copy-in/copy-out native kernel (relu gradient on
+ * [16, 64, 64, 16]: 0.51 against 0.96 ms).
  */
 import * as tf from '@tensorflow/tfjs';
 import { type NativeKernels, nativeKernels } from './nativeModule.js';
 import type { BackendWasm, KernelArgs } from './wasmOps.js';
 
-export const ACT_GRAD = 'MedsynActivationGrad';
-
-export interface ActGradAttrs {
-  /** 'leaky': dx = x > 0 ? dy : α·dy (ReLU: α = 0); 'tanh': dx = dy·(1 − tanh² x). */
-  readonly kind: 'leaky' | 'tanh';
-  readonly alpha: number;
-}
+export const TANH_GRAD = 'MedsynTanhGrad';
 
 /** Copies the float32 inputs into the module, runs `call` with their offsets and the output's, returns the output. */
 function native(nk: NativeKernels, wasm: BackendWasm, inputs: tf.TensorInfo[], call: (at: number[], out: number) => void): tf.TensorInfo {
@@ -31,70 +26,38 @@ function native(nk: NativeKernels, wasm: BackendWasm, inputs: tf.TensorInfo[], c
   return out;
 }
 
-function forward(fallback: tf.KernelFunc, kind: 'relu' | 'leaky' | 'tanh') {
+function tanhKernel(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const nk = nativeKernels();
     const n = tf.util.sizeFromShape(x.shape);
     if (!nk || x.dtype !== 'float32' || n === 0) return fallback(args) as tf.TensorInfo;
-    const alpha = kind === 'leaky' ? (args.attrs as unknown as tf.LeakyReluAttrs).alpha : 0;
-    return native(nk, args.backend as BackendWasm, [x], ([xAt], out) => kind === 'tanh'
-      ? nk.exports.act_tanh(xAt!, n, out)
-      : nk.exports.act_leaky(xAt!, n, alpha, out));
+    return native(nk, args.backend as BackendWasm, [x], ([xAt], out) => nk.exports.act_tanh(xAt!, n, out));
   };
 }
 
-function gradKernel(args: KernelArgs): tf.TensorInfo {
+/** dx = dy·(1 − tanh² x). */
+function tanhGradKernel(args: KernelArgs): tf.TensorInfo {
   const { dy, x } = args.inputs as Record<'dy' | 'x', tf.TensorInfo>;
-  const { kind, alpha } = args.attrs as unknown as ActGradAttrs;
   const nk = nativeKernels();
-  if (!nk) throw new Error(`${ACT_GRAD} needs medsyn's native module`);
+  if (!nk) throw new Error(`${TANH_GRAD} needs medsyn's native module`);
   const n = tf.util.sizeFromShape(x.shape);
-  return native(nk, args.backend as BackendWasm, [dy, x], ([dyAt, xAt], out) => kind === 'tanh'
-    ? nk.exports.act_tanh_grad(dyAt!, xAt!, n, out)
-    : nk.exports.act_leaky_grad(dyAt!, xAt!, n, alpha, out));
+  return native(nk, args.backend as BackendWasm, [dy, x], ([dyAt, xAt], out) => nk.exports.act_tanh_grad(dyAt!, xAt!, n, out));
 }
 
-/** The wasm kernels (wrapping TF.js' own as fallbacks); empty without the native module. */
+/** The wasm kernels (Tanh wraps TF.js' own as its fallback); empty without the native module. */
 export function actWasmKernels(): tf.KernelConfig[] {
   if (!nativeKernels()) return [];
-  const wrap = (kernelName: string, kind: 'relu' | 'leaky' | 'tanh'): tf.KernelConfig => {
-    const stock = tf.getKernel(kernelName, 'wasm');
-    if (!stock) throw new Error(`the wasm backend has no ${kernelName} kernel`);
-    return { kernelName, backendName: 'wasm', kernelFunc: forward(stock.kernelFunc, kind) as tf.KernelFunc };
-  };
+  const stock = tf.getKernel(tf.Tanh, 'wasm');
+  if (!stock) throw new Error('the wasm backend has no Tanh kernel');
   return [
-    wrap(tf.Relu, 'relu'), wrap(tf.LeakyRelu, 'leaky'), wrap(tf.Tanh, 'tanh'),
-    { kernelName: ACT_GRAD, backendName: 'wasm', kernelFunc: gradKernel as tf.KernelFunc },
+    { kernelName: tf.Tanh, backendName: 'wasm', kernelFunc: tanhKernel(stock.kernelFunc) as tf.KernelFunc },
+    { kernelName: TANH_GRAD, backendName: 'wasm', kernelFunc: tanhGradKernel as tf.KernelFunc },
   ];
 }
 
-/** The one-kernel gradient when it applies (first-order backward on a backend that has it), else null. */
-export function fusedActGrad(dy: tf.Tensor, x: tf.Tensor, attrs: ActGradAttrs): tf.Tensor | null {
-  if (tf.engine().isTapeOn() || x.dtype !== 'float32' || !tf.getKernel(ACT_GRAD, tf.getBackend())) return null;
-  return tf.engine().runKernel(ACT_GRAD, { dy, x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+/** tanh's gradient as one kernel when it applies (first-order backward on a backend that has it), else null. */
+export function fusedTanhGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor | null {
+  if (tf.engine().isTapeOn() || x.dtype !== 'float32' || !tf.getKernel(TANH_GRAD, tf.getBackend())) return null;
+  return tf.engine().runKernel(TANH_GRAD, { dy, x }) as tf.Tensor;
 }
-
-/** ReLU and leaky ReLU gradients: TF.js' own formulas, or the one-kernel path. */
-export const activationGrads: readonly tf.GradConfig[] = [
-  {
-    kernelName: tf.Relu,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved as [tf.Tensor];
-      return { x: () => fusedActGrad(dy as tf.Tensor, x, { kind: 'leaky', alpha: 0 }) ?? tf.mul(dy as tf.Tensor, tf.cast(tf.step(x), 'float32')) };
-    },
-  },
-  {
-    kernelName: tf.LeakyRelu,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { alpha } = attrs as unknown as tf.LeakyReluAttrs;
-      return {
-        x: () => fusedActGrad(dy as tf.Tensor, x, { kind: 'leaky', alpha })
-          ?? tf.where(tf.greater(x, 0), dy as tf.Tensor, tf.mul(dy as tf.Tensor, alpha)),
-      };
-    },
-  },
-];

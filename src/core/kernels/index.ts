@@ -3,7 +3,7 @@
  * on the wasm and cpu backends. See each file for the gap it fills.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activationGrads, actWasmKernels } from './actKernels.js';
+import { actWasmKernels } from './actKernels.js';
 import { adamUpdateKernel } from './adamUpdate.js';
 import { avgPoolGradGrad } from './avgPoolGradGrad.js';
 import { broadcastWasmKernels } from './broadcastWasm.js';
@@ -39,7 +39,7 @@ const customGradients: readonly tf.GradConfig[] = [
 ];
 
 /** Gradients replacing TF.js' own, which break higher-order gradients. */
-const fixedGradients: readonly tf.GradConfig[] = [...savedOutputGrads, ...activationGrads];
+const fixedGradients: readonly tf.GradConfig[] = savedOutputGrads;
 
 /** Kernels replacing or adding to `backendName`'s own; some wrap the kernel they replace. */
 function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
@@ -59,8 +59,6 @@ function kernelsFor(backendName: 'cpu' | 'wasm'): tf.KernelConfig[] {
   return [...conv, ...reduceLeadingWasmKernels(), identityWasmKernel(), unsortedSegmentSumWasm, ...matMulWasmKernels(),
     ...resize, ...normKernels('wasm'), adamUpdateKernel('wasm'), splitVWasmKernel(), maxPoolGradWasmKernel(),
     ...concatSliceWasmKernels(), castWasmKernel(), ...broadcastWasmKernels(),
-    // later entries win: LeakyRelu forward from leakyReluWasm.ts (SIMD on the backend's heap, no copies);
-    // ReLU, tanh and the one-kernel activation gradients from actKernels.ts
     ...actWasmKernels(), ...leakyReluWasmKernels()];
 }
 

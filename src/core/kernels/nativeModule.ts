@@ -47,8 +47,6 @@ interface Exports {
   readonly conv_backprop_filter: (geom: number, x: number, dy: number, dw: number, scratch: number) => void;
   readonly conv_backprop_input: (geom: number, dy: number, w: number, dx: number, scratch: number) => void;
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
-  readonly act_leaky: (x: number, n: number, alpha: number, y: number) => void;
-  readonly act_leaky_grad: (dy: number, x: number, n: number, alpha: number, dx: number) => void;
   readonly act_tanh: (x: number, n: number, y: number) => void;
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;
   readonly norm_forward: (x: number, groups: number, per: number, c: number, gamma: number, beta: number, eps: number,

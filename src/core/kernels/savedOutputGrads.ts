@@ -8,7 +8,7 @@
  * native kernel on wasm outside an outer tape, see actKernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedActGrad } from './actKernels.js';
+import { fusedTanhGrad } from './actKernels.js';
 
 function fromInput(kernelName: string, inputName: string,
   grad: (dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap) => tf.Tensor): tf.GradConfig {
@@ -21,7 +21,7 @@ function fromInput(kernelName: string, inputName: string,
 
 export const savedOutputGrads: readonly tf.GradConfig[] = [
   fromInput(tf.Elu, 'x', (dy, x) => tf.engine().runKernel(tf.EluGrad, { dy, y: tf.elu(x) }) as tf.Tensor),
-  fromInput(tf.Tanh, 'x', (dy, x) => fusedActGrad(dy, x, { kind: 'tanh', alpha: 0 }) ?? tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x))))),
+  fromInput(tf.Tanh, 'x', (dy, x) => fusedTanhGrad(dy, x) ?? tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x))))),
   fromInput(tf.Sigmoid, 'x', (dy, x) => {
     const y = tf.sigmoid(x);
     return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
