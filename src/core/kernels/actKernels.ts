@@ -14,15 +14,12 @@ import type { BackendWasm, KernelArgs } from './wasmOps.js';
 
 export const TANH_GRAD = 'MedsynTanhGrad';
 
-/** Copies the float32 inputs into the module, runs `call` with their offsets and the output's, returns the output. */
-function native(nk: NativeKernels, wasm: BackendWasm, inputs: tf.TensorInfo[], call: (at: number[], out: number) => void): tf.TensorInfo {
-  nk.reset();
-  const at = inputs.map((t) => nk.put(wasm.typedArrayFromHeap(t) as Float32Array));
+/** Runs `pass` on the float32 inputs in the module and returns its output as a new tensor of the first input's shape. */
+function native(nk: NativeKernels, wasm: BackendWasm, inputs: tf.TensorInfo[], pass: (at: number[], out: number) => void): tf.TensorInfo {
   const size = tf.util.sizeFromShape(inputs[0]!.shape);
-  const outAt = nk.alloc(size);
-  call(at, outAt);
+  const [y] = nk.call(inputs.map((t) => wasm.typedArrayFromHeap(t) as Float32Array), [size], (at, [out]) => pass(at, out!));
   const out = wasm.makeOutput(inputs[0]!.shape, 'float32');
-  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(outAt, size));
+  (wasm.typedArrayFromHeap(out) as Float32Array).set(y!);
   return out;
 }
 

@@ -113,6 +113,18 @@ export class NativeKernels {
     return new Int32Array(this.memory.buffer, offset, length);
   }
 
+  /**
+   * One single-threaded pass: resets the allocator, copies `inputs` in, allocates `outputs` floats each (scratch
+   * too), runs `pass` with their offsets, and returns views of the outputs (valid until the next call).
+   */
+  call(inputs: readonly Float32Array[], outputs: readonly number[], pass: (inAt: number[], outAt: number[]) => void): Float32Array[] {
+    this.reset();
+    const inAt = inputs.map((v) => this.put(v));
+    const outAt = outputs.map((n) => this.alloc(n));
+    pass(inAt, outAt);
+    return outAt.map((at, i) => this.f32(at, outputs[i]!));
+  }
+
   /** Copies `values` in at a fresh offset. */
   put(values: Float32Array): number {
     const offset = this.alloc(values.length);

@@ -81,13 +81,11 @@ function forwardKernel(backendName: Backend) {
     const backend = io(backendName, args.backend);
     const nk = backendName === 'wasm' ? nativeKernels() : null;
     if (nk) {
-      nk.reset();
-      const [xAt, gAt, bAt] = [x, gamma, beta].map((t) => nk.put(backend.read(t)));
-      const size = groups * per * c;
-      const [yAt, meanAt, varAt, scratchAt] = [size, groups * c, groups * c, nativeScratch(c)].map((n) => nk.alloc(n));
-      nk.exports.norm_forward(xAt!, groups, per, c, gAt!, bAt!, eps, yAt!, meanAt!, varAt!, scratchAt!);
+      const results = nk.call([x, gamma, beta].map((t) => backend.read(t)), [groups * per * c, groups * c, groups * c, nativeScratch(c)],
+        ([xAt, gAt, bAt], [yAt, meanAt, varAt, scratchAt]) =>
+          nk.exports.norm_forward(xAt!, groups, per, c, gAt!, bAt!, eps, yAt!, meanAt!, varAt!, scratchAt!));
       const out = backend.outputs([x.shape, statShape, statShape]);
-      out.views.forEach((view, i) => view.set(nk.f32([yAt!, meanAt!, varAt!][i]!, view.length)));
+      out.views.forEach((view, i) => view.set(results[i]!));
       return out.infos();
     }
     const out = backend.outputs([x.shape, statShape, statShape]);
@@ -132,12 +130,11 @@ function gradKernel(backendName: Backend) {
     const backend = io(backendName, args.backend);
     const nk = backendName === 'wasm' ? nativeKernels() : null;
     if (nk) {
-      nk.reset();
-      const [dyAt, xAt, gAt, meanAt, varAt] = [dy, x, gamma, mean, variance].map((t) => nk.put(backend.read(t)));
-      const [dxAt, dgAt, dbAt, scratchAt] = [groups * per * c, c, c, nativeScratch(c)].map((n) => nk.alloc(n));
-      nk.exports.norm_backward(dyAt!, xAt!, groups, per, c, gAt!, meanAt!, varAt!, eps, dxAt!, dgAt!, dbAt!, scratchAt!);
+      const results = nk.call([dy, x, gamma, mean, variance].map((t) => backend.read(t)), [groups * per * c, c, c, nativeScratch(c)],
+        ([dyAt, xAt, gAt, meanAt, varAt], [dxAt, dgAt, dbAt, scratchAt]) =>
+          nk.exports.norm_backward(dyAt!, xAt!, groups, per, c, gAt!, meanAt!, varAt!, eps, dxAt!, dgAt!, dbAt!, scratchAt!));
       const out = backend.outputs([x.shape, [c], [c]]);
-      out.views.forEach((view, i) => view.set(nk.f32([dxAt!, dgAt!, dbAt!][i]!, view.length)));
+      out.views.forEach((view, i) => view.set(results[i]!));
       return out.infos();
     }
     const out = backend.outputs([x.shape, [c], [c]]);

@@ -28,14 +28,11 @@ function reduceLeading(fallback: tf.KernelFunc, mean: boolean) {
     const wasm = args.backend as BackendWasm;
     const kept = x.shape.slice(k);
     const cols = tf.util.sizeFromShape(kept);
-    nk.reset();
-    const xAt = nk.put(wasm.typedArrayFromHeap(x) as Float32Array);
-    const outAt = nk.alloc(cols);
-    const partAt = nk.alloc(cols);
-    nk.exports.sum_rows(xAt, rows, cols, outAt, partAt);
+    const [sums] = nk.call([wasm.typedArrayFromHeap(x) as Float32Array], [cols, cols],
+      ([xAt], [outAt, partAt]) => nk.exports.sum_rows(xAt!, rows, cols, outAt!, partAt!));
     const out = wasm.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept, 'float32');
     const values = wasm.typedArrayFromHeap(out) as Float32Array;
-    values.set(nk.f32(outAt, cols));
+    values.set(sums!);
     if (mean) for (let i = 0; i < cols; i++) values[i] /= rows;
     return out;
   };
