@@ -5,14 +5,19 @@
  *
  * Any operand layout (transposed or not) costs the same: both operands are copied into packed
  * panels (Goto/BLIS style), so the micro-kernel streams contiguous memory. The micro-kernel keeps a
- * MR × NR tile of C in SIMD registers. V8 maps wasm SIMD onto 16 xmm registers and wasm SIMD has no
- * FMA, so the tile is 4 × 8 (8 accumulators + 2 B vectors + 1 broadcast A value: no spills).
+ * MR × NR tile of C in SIMD registers. V8 maps wasm SIMD onto 16 xmm registers, so the tile is 4 × 8
+ * (8 accumulators + 2 B vectors + 1 broadcast A value: no spills). The multiply-add is simd.h's: fused
+ * with relaxed SIMD, else a multiply and an add.
  * Measured in Node 20 on this project's 2-core AMD EPYC VM (median of 7, 256³ … 512×256×4096):
  *   4×8  35–41 GFLOP/s    4×12 21–26    4×16 22–28    6×8 19–26    8×8 22–26    3×8 33–37    2×8 28–34
  * KC 256 / MC 192 beat KC 128 and MC 96 by 2–10 %. XNNPACK's conv in TF.js 4.22 reaches 16–20 GFLOP/s
  * on the training step's convs on the same machine.
+ * With relaxed SIMD's fused multiply-add (clang 16, Node 20 with V8's relaxed-SIMD flag), GFLOP/s at
+ * 256³ / 4096×32×288 / 1024×128×1152 / 512×256×4096, one thread: 4×8 50 48 50 49 (without FMA 40 40 41 41),
+ * 3×12 50 40 49 48, 2×16 9 49 50 50, 6×4 39 37 38 38, 5×8 22 25 26 26, 6×8 30, 8×8 28, 4×12 23 (spills);
+ * unrolling the k loop 2× or 4× halves it (spills).
  */
-#include <wasm_simd128.h>
+#include "simd.h"
 
 #ifndef MR
 #define MR 4
@@ -79,7 +84,7 @@ static inline __attribute__((always_inline)) void micro_any(int kc, const float 
     for (int r = 0; r < MR; r++) {
       v128_t x = wasm_v128_load32_splat(a + r * rs);
 #pragma clang loop unroll(full)
-      for (int v = 0; v < NR / 4; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(x, b[v]));
+      for (int v = 0; v < NR / 4; v++) acc[r][v] = madd_f32x4(x, b[v], acc[r][v]);
     }
     a += cs;
     bp += NR;

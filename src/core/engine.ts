@@ -21,6 +21,8 @@ export interface EngineInfo {
   readonly wasmThreads?: number;
   /** Threads of medsyn's native conv kernels (MEDSYN_THREADS; 0: module disabled or missing). */
   readonly nativeThreads?: number;
+  /** Whether the native kernels are the relaxed-SIMD build (fused multiply-add); absent when they are off. */
+  readonly nativeRelaxedSimd?: boolean;
   /** Why this backend: "auto: …" or "requested …". */
   readonly reason: string;
 }
@@ -132,6 +134,7 @@ async function activate(backend: BackendName, reason: string): Promise<EngineInf
         wasmSimd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') as boolean,
         wasmThreads: wasm.getThreadsCount(),
         nativeThreads: nativeKernels()?.threads ?? 0,
+        ...(nativeKernels() ? { nativeRelaxedSimd: nativeKernels()!.relaxed } : {}),
         reason,
       };
     }
@@ -152,7 +155,8 @@ function summary(info: EngineInfo): string {
   if (info.wasmSimd !== undefined) details.push(`SIMD ${info.wasmSimd ? 'on' : 'off'}`);
   if (info.wasmThreads !== undefined && info.wasmThreads > 1) details.push(`${info.wasmThreads} threads`);
   if (info.nativeThreads !== undefined) {
-    details.push(info.nativeThreads ? `native kernels on ${info.nativeThreads} thread${info.nativeThreads > 1 ? 's' : ''}` : 'native kernels off');
+    const fma = info.nativeRelaxedSimd ? ' (relaxed SIMD)' : '';
+    details.push(info.nativeThreads ? `native kernels${fma} on ${info.nativeThreads} thread${info.nativeThreads > 1 ? 's' : ''}` : 'native kernels off');
   }
   return `engine: ${info.backend} (${details.join(', ')}) — ${info.reason}`;
 }

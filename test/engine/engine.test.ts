@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { engineInfo, initEngine, tf } from '../../src/core/engine.js';
 import { threadCount } from '../../src/core/kernels/nativeThreads.js';
+import { relaxedSimdAvailable } from '../../src/core/kernels/nativeModule.js';
 
 delete process.env.MEDSYN_BACKEND;
 
@@ -22,10 +23,12 @@ test('auto picks wasm when @tensorflow/tfjs-node is absent and logs one line', a
   assert.equal(info.reason, 'auto: @tensorflow/tfjs-node not installed');
   assert.deepEqual(lines, [
     `engine: wasm (TF.js ${tf.version_core}, SIMD ${info.wasmSimd ? 'on' : 'off'}${
-      (info.wasmThreads ?? 1) > 1 ? `, ${info.wasmThreads} threads` : ''}, native kernels on ${threadCount()} thread${
+      (info.wasmThreads ?? 1) > 1 ? `, ${info.wasmThreads} threads` : ''}, native kernels${
+      info.nativeRelaxedSimd ? ' (relaxed SIMD)' : ''} on ${threadCount()} thread${
       threadCount() > 1 ? 's' : ''}) — auto: @tensorflow/tfjs-node not installed`,
   ]);
   assert.equal(info.nativeThreads, threadCount());
+  assert.equal(info.nativeRelaxedSimd, relaxedSimdAvailable());
   assert.equal(engineInfo(), info);
 });
 

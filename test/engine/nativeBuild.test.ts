@@ -1,8 +1,9 @@
 /**
- * The committed src/core/kernels/native/medsyn-kernels.wasm must be built from the committed
- * native/*.c with scripts/build-wasm.sh's flags (CI has no clang to rebuild it). The build script
- * records sha256(sources' bytes in order + flags) and the .wasm's sha256 in medsyn-kernels.json;
- * editing a source or the flags without running `npm run build:wasm` fails here.
+ * The committed src/core/kernels/native/medsyn-kernels.wasm and medsyn-kernels-relaxed.wasm must be built
+ * from the committed native/*.c and *.h with scripts/build-wasm.sh's flags (CI has no clang to rebuild
+ * them). The build script records sha256(sources' and headers' bytes in order + flags + ' ' + relaxed flags)
+ * and the .wasm files' sha256 in medsyn-kernels.json; editing a source, a header or the flags without
+ * running `npm run build:wasm` fails here.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,21 +30,33 @@ function scriptVariable(name: string): string {
 }
 
 const sidecar = JSON.parse(read('src/core/kernels/native/medsyn-kernels.json').toString()) as {
-  sources: string; flags: string; sourcesSha256: string; wasmSha256: string;
+  sources: string; headers: string; flags: string; relaxedFlags: string;
+  sourcesSha256: string; wasmSha256: string; relaxedWasmSha256: string;
 };
 
-test('medsyn-kernels.wasm was built from the current native sources and flags (else: npm run build:wasm)', () => {
+test('the .wasm files were built from the current native sources, headers and flags (else: npm run build:wasm)', () => {
   const sources = scriptVariable('SOURCES');
+  const headers = scriptVariable('HEADERS');
   const flags = scriptVariable('FLAGS');
+  const relaxedFlags = scriptVariable('RELAXED_FLAGS');
   assert.equal(sidecar.sources, sources, 'the build script compiles other sources than the .wasm was built from');
+  assert.equal(sidecar.headers, headers, 'the build script lists other headers than the .wasm was built with');
   assert.equal(sidecar.flags, flags, 'the build script uses other flags than the .wasm was built with');
+  assert.equal(sidecar.relaxedFlags, relaxedFlags, 'the build script uses other relaxed-SIMD flags than the .wasm was built with');
   const hash = createHash('sha256');
-  for (const source of sources.split(/\s+/)) hash.update(read(source));
-  hash.update(flags);
+  for (const file of [...sources.split(/\s+/), ...headers.split(/\s+/)]) hash.update(read(file));
+  hash.update(`${flags} ${relaxedFlags}`);
   assert.equal(hash.digest('hex'), sidecar.sourcesSha256, 'native sources changed since the .wasm was built');
 });
 
-test('medsyn-kernels.wasm is the file the build script wrote', () => {
-  const wasm = createHash('sha256').update(read('src/core/kernels/native/medsyn-kernels.wasm')).digest('hex');
-  assert.equal(wasm, sidecar.wasmSha256);
+test('every native/ source and header is in the build script (else the staleness check misses its edits)', () => {
+  const listed = new Set([...scriptVariable('SOURCES').split(/\s+/), ...scriptVariable('HEADERS').split(/\s+/)]);
+  const present = fs.readdirSync(path.join(root, 'native')).filter((f) => /\.[ch]$/.test(f)).map((f) => `native/${f}`);
+  assert.deepEqual(present.filter((f) => !listed.has(f)), []);
+});
+
+test('medsyn-kernels.wasm and medsyn-kernels-relaxed.wasm are the files the build script wrote', () => {
+  const sha = (file: string): string => createHash('sha256').update(read(`src/core/kernels/native/${file}`)).digest('hex');
+  assert.equal(sha('medsyn-kernels.wasm'), sidecar.wasmSha256);
+  assert.equal(sha('medsyn-kernels-relaxed.wasm'), sidecar.relaxedWasmSha256);
 });
