@@ -13,23 +13,7 @@
  * gradient write disjoint images; the filter gradient writes one partial dw per thread (summed after).
  */
 
-#include <wasm_simd128.h>
-
-void sgemm(int m, int n, int k, const float *a, int rsa, int csa, const float *b, int rsb, int csb,
-           float *c, int ldc, float beta, float *scratch);
-int sgemm_scratch(void);
-
-/* Geometry shared by the three passes (int32 fields, as written by the JS side). */
-typedef struct {
-  int n, h, w, ci;     /* input x [N, H, W, Ci] */
-  int oh, ow, co;      /* output y [N, OH, OW, Co] */
-  int kh, kw, sh, sw;  /* filter taps and strides */
-  int pt, pl;          /* padding before the first row / column */
-  int rows;            /* output pixels per chunk */
-  int b0, b1;          /* images this call covers */
-  int bias;            /* forward only: byte offset of a [Co] bias added to y, or 0 for none */
-  int relu;            /* forward only: 1 = max(y, 0) after the bias (TF.js FusedConv2D, 'relu') */
-} Geom;
+#include "conv.h"
 
 /* y[r][:] = max(y[r][:] + bias, 0) for `rows` rows of Co, as enabled by g (while the chunk is in cache). */
 static void epilogue(const Geom *g, float *y, int rows) {

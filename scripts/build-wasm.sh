@@ -9,8 +9,8 @@ set -eu
 cd "$(dirname "$0")/.."
 CLANG="${CLANG:-clang-16}"
 OUT=src/core/kernels/native
-SOURCES="native/gemm.c native/conv.c native/reduce.c native/norm.c native/act.c native/linalg.c"
-HEADERS="native/simd.h"
+SOURCES="native/gemm.c native/conv.c native/winograd.c native/reduce.c native/norm.c native/act.c native/linalg.c"
+HEADERS="native/simd.h native/conv.h"
 # -fno-builtin: no libc, so clang must not turn loops into memset/memcpy calls.
 # Shared memory (atomics, max 2 GiB) so MEDSYN_THREADS > 1 can run passes on worker threads.
 FLAGS="--target=wasm32 -msimd128 -matomics -mbulk-memory -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,--export=__heap_base -Wl,--strip-all"

@@ -53,6 +53,10 @@ interface Exports {
   readonly conv_forward: (geom: number, x: number, w: number, y: number, scratch: number) => void;
   readonly conv_backprop_filter: (geom: number, x: number, dy: number, dw: number, scratch: number) => void;
   readonly conv_backprop_input: (geom: number, dy: number, w: number, dx: number, scratch: number) => void;
+  readonly conv_winograd: (geom: number, x: number, u: number, y: number, scratch: number) => void;
+  readonly winograd_scratch: (geom: number) => number;
+  readonly winograd_filter_floats: (ci: number, co: number) => number;
+  readonly winograd_filter: (w: number, ci: number, co: number, u: number, scratch: number) => void;
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
   readonly act_tanh: (x: number, n: number, y: number) => void;
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;

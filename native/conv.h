@@ -1,0 +1,30 @@
+/*
+ * What native/conv.c and native/winograd.c share: the geometry the JS side writes, and the GEMM.
+ * Passes that worker threads run (nativeThreadsProtocol.ts's PASSES) must not keep arrays in locals whose
+ * address escapes: clang puts those on the shadow stack, one region of the shared memory for all instances.
+ */
+#ifndef MEDSYN_CONV_H
+#define MEDSYN_CONV_H
+#include <wasm_simd128.h>
+
+void sgemm(int m, int n, int k, const float *a, int rsa, int csa, const float *b, int rsb, int csb,
+           float *c, int ldc, float beta, float *scratch);
+int sgemm_scratch(void);
+int sgemm_packed_floats(int k, int n);
+void sgemm_pack_b(int n, int k, const float *b, int rsb, int csb, float *bp);
+void sgemm_packed(int m, int n, int k, const float *a, int rsa, int csa, const float *bp,
+                  float *c, int ldc, float beta, float *scratch);
+
+/* Geometry of a conv pass (int32 fields, as written by src/core/kernels/convNative.ts's geometry()). */
+typedef struct {
+  int n, h, w, ci;     /* input x [N, H, W, Ci] */
+  int oh, ow, co;      /* output y [N, OH, OW, Co] */
+  int kh, kw, sh, sw;  /* filter taps and strides */
+  int pt, pl;          /* padding before the first row / column */
+  int rows;            /* im2col: output pixels per chunk */
+  int b0, b1;          /* images this call covers */
+  int bias;            /* forward only: byte offset of a [Co] bias added to y, or 0 for none */
+  int relu;            /* forward only: 1 = max(y, 0) after the bias (TF.js FusedConv2D, 'relu') */
+} Geom;
+
+#endif

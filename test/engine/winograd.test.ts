@@ -1,0 +1,112 @@
+/**
+ * Stride-1 3×3 convolutions on Winograd F(2×2, 3×3) (native/winograd.c, chosen by convNative.ts's
+ * winogradEligible): forward, FusedConv2D (bias, ReLU) and the stride-1 input gradient (a forward conv over dy)
+ * against the cpu backend, with odd sizes (partial 2×2 tiles), channel counts that are not multiples of 4
+ * (the transforms' channel tail), explicit asymmetric padding, and more tiles than one block holds. Each case
+ * also runs with Winograd off: the results must differ in some bits, so the Winograd path really ran.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine, tf } from '../../src/core/engine.js';
+import { convTuning } from '../../src/core/kernels/convNative.js';
+import { memoryCounts, onBackend, randomValues, relError } from './helpers.js';
+
+await initEngine({ backend: 'wasm', log: () => {} });
+
+type Shape = [number, number, number, number];
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  readonly x: Shape;
+  readonly co: number;
+  readonly pad: Pad;
+  readonly seed: number;
+}
+
+// ≥ 128 tiles each (the Winograd threshold); [2, 31, 29] 'same': 16 × 15 tiles per image, beyond one block
+// (8192 / (Ci + Co) tiles); 19, 21 and 17 channels exercise the 4-channel tail of both transforms.
+const cases: Case[] = [
+  { x: [2, 31, 29, 19], co: 21, pad: 'same', seed: 11 },
+  { x: [1, 24, 26, 16], co: 16, pad: 'valid', seed: 12 },
+  { x: [3, 17, 15, 17], co: 32, pad: 'same', seed: 13 },
+  { x: [2, 20, 23, 24], co: 18, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 14 },
+  { x: [2, 40, 9, 64], co: 40, pad: 'valid', seed: 15 },
+];
+
+function describe(c: Case): string {
+  return `x ${c.x} co ${c.co} pad ${JSON.stringify(c.pad)}`;
+}
+
+function tensors(c: Case) {
+  const w = tf.tensor4d(randomValues(9 * c.x[3] * c.co, c.seed + 1), [3, 3, c.x[3], c.co]);
+  const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), c.seed), c.x);
+  return { x, w };
+}
+
+/** Forward conv, fused conv (bias + ReLU) and input gradient (conv2dTranspose of a dy), concatenated. */
+function passes(c: Case): Float32Array {
+  return tf.tidy(() => {
+    const { x, w } = tensors(c);
+    const y = tf.conv2d(x, w, 1, c.pad);
+    const bias = tf.tensor1d(randomValues(c.co, c.seed + 2));
+    const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: c.pad, bias, activation: 'relu' });
+    const dy = tf.tensor4d(randomValues(y.size, c.seed + 3), y.shape as Shape);
+    const dx = tf.conv2dTranspose(dy, w, c.x, 1, c.pad);
+    return tf.concat([y.flatten(), fused.flatten(), dx.flatten()]).dataSync() as Float32Array;
+  });
+}
+
+async function withWinograd<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
+  const previous = convTuning.winograd;
+  convTuning.winograd = on;
+  try {
+    return await fn();
+  } finally {
+    convTuning.winograd = previous;
+  }
+}
+
+test('Winograd F(2×2, 3×3) convs (forward, fused bias + ReLU, input gradient) match cpu', async () => {
+  for (const c of cases) {
+    const cpu = await onBackend('cpu', () => passes(c));
+    const winograd = await withWinograd(true, () => onBackend('wasm', () => passes(c)));
+    const im2col = await withWinograd(false, () => onBackend('wasm', () => passes(c)));
+    const err = relError(winograd, cpu);
+    assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
+    assert.ok(relError(im2col, cpu) < 1e-4, `${describe(c)} (im2col)`);
+    assert.ok(winograd.some((v, i) => v !== im2col[i]), `${describe(c)}: Winograd and im2col agree bit for bit (did Winograd run?)`);
+  }
+});
+
+test('Winograd convs stay exact where they should: a one-hot filter copies a shifted, zero-padded input', async () => {
+  // w[1, 2, c, c] = 1: y[b, i, j, c] = x[b, i, j + 1, c] ('same'), 0 past the right edge. The transforms add and
+  // subtract values of one sign pattern, so small integers come through exactly.
+  const [n, h, wd, ch] = [2, 17, 19, 20];
+  const xv = new Float32Array(n * h * wd * ch).map((_, i) => (i % 7) - 3);
+  const wv = new Float32Array(9 * ch * ch);
+  for (let c = 0; c < ch; c++) wv[(1 * 3 + 2) * ch * ch + c * ch + c] = 1;
+  const y = await withWinograd(true, () => onBackend('wasm', () => tf.tidy(() =>
+    tf.conv2d(tf.tensor4d(xv, [n, h, wd, ch]), tf.tensor4d(wv, [3, 3, ch, ch]), 1, 'same').dataSync())));
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < wd; j++) {
+        for (let c = 0; c < ch; c++) {
+          const want = j + 1 < wd ? xv[((b * h + i) * wd + j + 1) * ch + c]! : 0;
+          const got = y[((b * h + i) * wd + j) * ch + c]!;
+          assert.ok(Math.abs(got - want) < 1e-5, `y[${b}, ${i}, ${j}, ${c}] = ${got}, want ${want}`);
+        }
+      }
+    }
+  }
+});
+
+test('Winograd convs leak neither tensors nor wasm buffers', async () => {
+  await withWinograd(true, async () => {
+    for (const c of cases.slice(0, 2)) {
+      passes(c);
+      const before = memoryCounts();
+      passes(c);
+      assert.deepEqual(memoryCounts(), before, describe(c));
+    }
+  });
+});
