@@ -195,3 +195,114 @@ __attribute__((export_name("conv_winograd"))) void conv_winograd(
     }
   }
 }
+
+/*
+ * The filter gradient by the same transform. y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A is linear in g, so its adjoint is
+ *   dg = Gᵀ [ Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ d B) ] G
+ * with dy the tile's 2×2 output gradient (zero past the edges). Summed over tiles, per position ξ a GEMM
+ *   D[ξ] [Ci, Co] += V[ξ]ᵀ [Ci, T] · Q[ξ] [T, Co],   Q = A dy Aᵀ,  A = | 1  0 |
+ *                                                                    | 1  1 |
+ *                                                                    | 1 −1 |
+ *                                                                    | 0 −1 |
+ * conv_winograd_filter_grad writes this call's D (images [b0, b1): one partial per thread, summed after);
+ * winograd_filter_grad_finish turns the summed D into dw [3, 3, Ci, Co] (HWIO).
+ */
+
+/* Tiles per block here: the reduction length of the GEMMs, so longer than the forward's (≥ 128). */
+static int grad_block_tiles(const Geom *g) {
+  int t = 16384 / (g->ci + g->co);
+  if (t < 128) t = 128;
+  if (t > 256) t = 256;
+  return t & ~3;
+}
+static long gv_stride(const Geom *g) { return (long)grad_block_tiles(g) * g->ci + SKEW; }
+static long gq_stride(const Geom *g) { return (long)grad_block_tiles(g) * g->co + SKEW; }
+
+__attribute__((export_name("winograd_grad_scratch"))) int winograd_grad_scratch(const Geom *g) {
+  return sgemm_scratch() + POS * (int)(gv_stride(g) + gq_stride(g));
+}
+
+/* Q[ξ][tile][o..o+4) = (A dy Aᵀ)[ξ] for the 2×2 dy tile at (oy0, ox0) of image b (no < 4 at the channel tail). */
+static inline void grad_tile(const Geom *g, const float *dy, int b, int oy0, int ox0, int o, int no,
+                             float *q, long qstride) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  v128_t d[2][2];
+  for (int i = 0; i < 2; i++) {
+    for (int j = 0; j < 2; j++) {
+      int oy = oy0 + i, ox = ox0 + j;
+      d[i][j] = oy < g->oh && ox < g->ow ? load_part(dy + (((long)b * g->oh + oy) * g->ow + ox) * g->co + o, no) : zero;
+    }
+  }
+  v128_t r[4][2];
+  for (int j = 0; j < 2; j++) { /* r = A d */
+    r[0][j] = d[0][j];
+    r[1][j] = wasm_f32x4_add(d[0][j], d[1][j]);
+    r[2][j] = wasm_f32x4_sub(d[0][j], d[1][j]);
+    r[3][j] = wasm_f32x4_neg(d[1][j]);
+  }
+  for (int i = 0; i < 4; i++) { /* Q = r Aᵀ */
+    v128_t row[4] = {
+      r[i][0], wasm_f32x4_add(r[i][0], r[i][1]), wasm_f32x4_sub(r[i][0], r[i][1]), wasm_f32x4_neg(r[i][1]),
+    };
+    for (int j = 0; j < 4; j++) store_part(q + (i * 4 + j) * qstride, row[j], no);
+  }
+}
+
+/* d: [16][Ci][Co] (no packing), this call's Σ over the tiles of images [b0, b1). */
+__attribute__((export_name("conv_winograd_filter_grad"))) void conv_winograd_filter_grad(
+    const Geom *g, const float *x, const float *dy, float *d, float *scratch) {
+  int th = (g->oh + 1) / 2, tw = (g->ow + 1) / 2, per_image = th * tw;
+  int tb = grad_block_tiles(g);
+  long vstride = gv_stride(g), qstride = gq_stride(g), taps = (long)g->ci * g->co;
+  float *v = scratch + sgemm_scratch(); /* [16][tb][Ci] */
+  float *q = v + POS * vstride;         /* [16][tb][Co] */
+  long first = (long)g->b0 * per_image, end = (long)g->b1 * per_image;
+  if (first == end) {
+    for (long i = 0; i < POS * taps; i++) d[i] = 0.0f;
+    return;
+  }
+  for (long t0 = first; t0 < end; t0 += tb) {
+    int nb = end - t0 < tb ? (int)(end - t0) : tb;
+    int b = (int)(t0 / per_image), ty = (int)(t0 % per_image) / tw, tx = (int)(t0 % per_image) % tw;
+    for (int t = 0, by = b, y0 = ty, x0 = tx; t < nb; t++) {
+      for (int c = 0; c < g->ci; c += 4) {
+        input_tile(g, x, by, 2 * y0 - g->pt, 2 * x0 - g->pl, c, g->ci - c < 4 ? g->ci - c : 4,
+                   v + (long)t * g->ci + c, vstride);
+      }
+      for (int o = 0; o < g->co; o += 4) {
+        grad_tile(g, dy, by, 2 * y0, 2 * x0, o, g->co - o < 4 ? g->co - o : 4, q + (long)t * g->co + o, qstride);
+      }
+      if (++x0 == tw) { x0 = 0; if (++y0 == th) { y0 = 0; by++; } }
+    }
+    for (int p = 0; p < POS; p++) { /* A = V[ξ]ᵀ: A(c, t) = v[t·Ci + c] */
+      sgemm(g->ci, g->co, nb, v + p * vstride, 1, g->ci, q + p * qstride, g->co, 1, d + p * taps, g->co,
+            t0 == first ? 0.0f : 1.0f, scratch);
+    }
+  }
+}
+
+/* dw[a][b] = Σ_{i,j} G[i][a]·G[j][b]·d[i·4 + j], over all Ci·Co at once (d summed over threads). */
+__attribute__((export_name("winograd_filter_grad_finish"))) void winograd_filter_grad_finish(
+    const float *d, int ci, int co, float *dw) {
+  long taps = (long)ci * co;
+  for (int a = 0; a < 3; a++) {
+    for (int b = 0; b < 3; b++) {
+      float *out = dw + (a * 3 + b) * taps;
+      for (long e = 0; e < taps; e++) out[e] = 0.0f;
+      for (int i = 0; i < 4; i++) {
+        float gi = i == 0 ? (a == 0 ? 1.0f : 0.0f) : i == 3 ? (a == 2 ? 1.0f : 0.0f) : (i == 2 && a == 1 ? -0.5f : 0.5f);
+        if (gi == 0.0f) continue;
+        for (int j = 0; j < 4; j++) {
+          float gj = j == 0 ? (b == 0 ? 1.0f : 0.0f) : j == 3 ? (b == 2 ? 1.0f : 0.0f) : (j == 2 && b == 1 ? -0.5f : 0.5f);
+          if (gj == 0.0f) continue;
+          const float *src = d + (i * 4 + j) * taps;
+          v128_t c = wasm_f32x4_splat(gi * gj);
+          long e = 0;
+          for (; e + 4 <= taps; e += 4)
+            wasm_v128_store(out + e, wasm_f32x4_add(wasm_v128_load(out + e), wasm_f32x4_mul(c, wasm_v128_load(src + e))));
+          for (; e < taps; e++) out[e] += gi * gj * src[e];
+        }
+      }
+    }
+  }
+}

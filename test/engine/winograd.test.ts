@@ -1,7 +1,8 @@
 /**
  * Stride-1 3×3 convolutions on Winograd F(2×2, 3×3) (native/winograd.c, chosen by convNative.ts's
- * winogradEligible): forward, FusedConv2D (bias, ReLU) and the stride-1 input gradient (a forward conv over dy)
- * against the cpu backend, with odd sizes (partial 2×2 tiles), channel counts that are not multiples of 4
+ * winogradEligible): forward, FusedConv2D (bias, ReLU), the stride-1 input gradient (a forward conv over dy) and
+ * the filter gradient (the transform's adjoint, per-thread partials in the transformed domain) against the cpu
+ * backend, with odd sizes (partial 2×2 tiles), channel counts that are not multiples of 4
  * (the transforms' channel tail), explicit asymmetric padding, and more tiles than one block holds. Each case
  * also runs with Winograd off: the results must differ in some bits, so the Winograd path really ran.
  */
@@ -43,8 +44,8 @@ function tensors(c: Case) {
   return { x, w };
 }
 
-/** Forward conv, fused conv (bias + ReLU) and input gradient (conv2dTranspose of a dy), concatenated. */
-function passes(c: Case): Float32Array {
+/** Forward conv, fused conv (bias + ReLU), input gradient (conv2dTranspose of a dy) and filter gradient, concatenated. */
+function passes(c: Case): Float32Array[] {
   return tf.tidy(() => {
     const { x, w } = tensors(c);
     const y = tf.conv2d(x, w, 1, c.pad);
@@ -52,7 +53,9 @@ function passes(c: Case): Float32Array {
     const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: c.pad, bias, activation: 'relu' });
     const dy = tf.tensor4d(randomValues(y.size, c.seed + 3), y.shape as Shape);
     const dx = tf.conv2dTranspose(dy, w, c.x, 1, c.pad);
-    return tf.concat([y.flatten(), fused.flatten(), dx.flatten()]).dataSync() as Float32Array;
+    const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy },
+      { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
+    return [y, fused, dx, dw].map((t) => t.dataSync() as Float32Array);
   });
 }
 
@@ -66,15 +69,18 @@ async function withWinograd<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-test('Winograd F(2×2, 3×3) convs (forward, fused bias + ReLU, input gradient) match cpu', async () => {
+test('Winograd F(2×2, 3×3) convs (forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
   for (const c of cases) {
     const cpu = await onBackend('cpu', () => passes(c));
     const winograd = await withWinograd(true, () => onBackend('wasm', () => passes(c)));
     const im2col = await withWinograd(false, () => onBackend('wasm', () => passes(c)));
-    const err = relError(winograd, cpu);
-    assert.ok(err < 1e-4, `${describe(c)}: rel error ${err}`);
-    assert.ok(relError(im2col, cpu) < 1e-4, `${describe(c)} (im2col)`);
-    assert.ok(winograd.some((v, i) => v !== im2col[i]), `${describe(c)}: Winograd and im2col agree bit for bit (did Winograd run?)`);
+    for (const [i, name] of ['forward', 'fused', 'input gradient', 'filter gradient'].entries()) {
+      const err = relError(winograd[i]!, cpu[i]!);
+      assert.ok(err < 1e-4, `${describe(c)} ${name}: rel error ${err}`);
+      assert.ok(relError(im2col[i]!, cpu[i]!) < 1e-4, `${describe(c)} ${name} (im2col)`);
+      assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]),
+        `${describe(c)} ${name}: Winograd and im2col agree bit for bit (did Winograd run?)`);
+    }
   }
 });
 

@@ -108,42 +108,54 @@ const MIN_PARALLEL_MACS = 1 << 20;
 /**
  * Copies a and b into the module, runs `pass` (split by images over the module's threads), and
  * returns a new backend tensor of `outShape`. The filter gradient gets one partial dw per thread,
- * summed by the module's column-sum.
+ * summed by the module's column-sum. Where winogradEligible, the forward pass runs as conv_winograd on
+ * the transformed filter, and the filter gradient as conv_winograd_filter_grad, whose partials are in the
+ * transformed domain ([16, Ci, Co]) until winograd_filter_grad_finish.
  */
 function run(
   nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
   a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
 ): tf.TensorInfo {
   const n = info.batchSize;
-  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const { inChannels: ci, outChannels: co } = info;
+  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * ci * co;
   const parts = macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
   const partials = pass === 'conv_backprop_filter' ? parts : 1;
+  const winograd = (pass === 'conv_forward' || pass === 'conv_backprop_filter') && winogradEligible(info);
   const size = tf.util.sizeFromShape(outShape);
+  const partSize = winograd && pass === 'conv_backprop_filter' ? 16 * ci * co : size;
   nk.reset();
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
   const bAt = nk.put(b instanceof Float32Array ? b : wasm.typedArrayFromHeap(b) as Float32Array);
   const epilogue = fused && {
     biasAt: fused.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0, relu: fused.relu,
   };
-  const outAt = nk.alloc(partials * size);
-  const winograd = pass === 'conv_forward' && winogradEligible(info);
+  const outAt = nk.alloc(partials * partSize);
   let filterAt = bAt;
-  if (winograd) { // the filter's 16 transformed positions, packed for the GEMM
-    filterAt = nk.alloc(nk.exports.winograd_filter_floats(info.inChannels, info.outChannels));
-    nk.exports.winograd_filter(bAt, info.inChannels, info.outChannels, filterAt, nk.alloc(info.inChannels * info.outChannels));
+  if (winograd && pass === 'conv_forward') { // the filter's 16 transformed positions, packed for the GEMM
+    filterAt = nk.alloc(nk.exports.winograd_filter_floats(ci, co));
+    nk.exports.winograd_filter(bAt, ci, co, filterAt, nk.alloc(ci * co));
   }
+  const passRun: Pass = !winograd ? pass : pass === 'conv_forward' ? 'conv_winograd' : 'conv_winograd_filter_grad';
   const jobs = Array.from({ length: parts }, (_, t): Job => {
     const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts), epilogue);
     const geomAt = nk.alloc(geom.length);
     nk.i32(geomAt, geom.length).set(geom);
-    const scratchAt = nk.alloc(winograd ? nk.exports.winograd_scratch(geomAt) : nk.exports.conv_scratch(geomAt));
-    return { pass: winograd ? 'conv_winograd' : pass, args: [geomAt, aAt, filterAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
+    const scratch = passRun === 'conv_winograd' ? nk.exports.winograd_scratch(geomAt)
+      : passRun === 'conv_winograd_filter_grad' ? nk.exports.winograd_grad_scratch(geomAt) : nk.exports.conv_scratch(geomAt);
+    const scratchAt = nk.alloc(scratch);
+    return { pass: passRun, args: [geomAt, aAt, filterAt, outAt + 4 * partSize * (partials > 1 ? t : 0), scratchAt] };
   });
   nk.parallel(jobs);
   let resultAt = outAt;
   if (partials > 1) {
-    resultAt = nk.alloc(size);
-    nk.exports.sum_rows(outAt, partials, size, resultAt, nk.alloc(size));
+    resultAt = nk.alloc(partSize);
+    nk.exports.sum_rows(outAt, partials, partSize, resultAt, nk.alloc(partSize));
+  }
+  if (passRun === 'conv_winograd_filter_grad') {
+    const dwAt = nk.alloc(size);
+    nk.exports.winograd_filter_grad_finish(resultAt, ci, co, dwAt);
+    resultAt = dwAt;
   }
   const out = wasm.makeOutput(outShape, 'float32');
   (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(resultAt, size));

@@ -57,6 +57,9 @@ interface Exports {
   readonly winograd_scratch: (geom: number) => number;
   readonly winograd_filter_floats: (ci: number, co: number) => number;
   readonly winograd_filter: (w: number, ci: number, co: number, u: number, scratch: number) => void;
+  readonly conv_winograd_filter_grad: (geom: number, x: number, dy: number, d: number, scratch: number) => void;
+  readonly winograd_grad_scratch: (geom: number) => number;
+  readonly winograd_filter_grad_finish: (d: number, ci: number, co: number, dw: number) => void;
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
   readonly act_tanh: (x: number, n: number, y: number) => void;
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;

@@ -5,7 +5,8 @@ export const CTL = { seq: 0, done: 1, error: 2, pass: 3, args: 4 } as const;
 export const CTL_INTS = 16;
 
 /** Exports a worker may run, by index (all take five int32 arguments). */
-export const PASSES = ['conv_forward', 'conv_backprop_filter', 'conv_backprop_input', 'conv_winograd'] as const;
+export const PASSES = ['conv_forward', 'conv_backprop_filter', 'conv_backprop_input', 'conv_winograd',
+  'conv_winograd_filter_grad'] as const;
 export type Pass = (typeof PASSES)[number];
 
 export interface WorkerData {
