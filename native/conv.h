@@ -25,6 +25,12 @@ typedef struct {
   int b0, b1;          /* images this call covers */
   int bias;            /* forward only: byte offset of a [Co] bias added to y, or 0 for none */
   int relu;            /* forward only: 1 = max(y, 0) after the bias (TF.js FusedConv2D, 'relu') */
+  /* Winograd only (native/winograd.c): */
+  int view;            /* 1: x above is the stride-2 phase (space-to-depth) view of the real x below: virtual */
+  int xh, xw, xc;      /*    pixel (i, j), channel (2a + b)·xc + c reads the real x [N, xh, xw, xc] at */
+  int xt, xl;          /*    (2i + a − xt, 2j + b − xl, c), zero outside */
+  int yph;             /* ≥ 0: virtual output pixel (i, j) writes pixel (2i + yph / 2, 2j + yph % 2) of the */
+  int yh, yw;          /*    real y [N, yh, yw, Co] (one output phase of a stride-2 input gradient); < 0: y as is */
 } Geom;
 
 #endif

@@ -12,8 +12,9 @@ OUT=src/core/kernels/native
 SOURCES="native/gemm.c native/conv.c native/winograd.c native/reduce.c native/norm.c native/act.c native/linalg.c"
 HEADERS="native/simd.h native/conv.h"
 # -fno-builtin: no libc, so clang must not turn loops into memset/memcpy calls.
-# Shared memory (atomics, max 2 GiB) so MEDSYN_THREADS > 1 can run passes on worker threads.
-FLAGS="--target=wasm32 -msimd128 -matomics -mbulk-memory -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,--export=__heap_base -Wl,--strip-all"
+# Shared memory (atomics, max 2 GiB) so MEDSYN_THREADS > 1 can run passes on worker threads; __stack_pointer is
+# exported so each worker's instance gets its own shadow stack (nativeModule.ts).
+FLAGS="--target=wasm32 -msimd128 -matomics -mbulk-memory -O3 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,--export=__heap_base -Wl,--export=__stack_pointer -Wl,--strip-all"
 RELAXED_FLAGS="-mrelaxed-simd"
 mkdir -p "$OUT"
 # shellcheck disable=SC2086

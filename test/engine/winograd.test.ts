@@ -22,6 +22,8 @@ interface Case {
   readonly co: number;
   readonly pad: Pad;
   readonly seed: number;
+  /** 3: 3×3 stride 1 (F(2×2, 3×3)); 4: 4×4 stride 2 (F(2×2, 2×2) over the stride phases). Default 3. */
+  readonly k?: 3 | 4;
 }
 
 // ≥ 128 tiles each (the Winograd threshold); [2, 31, 29] 'same': 16 × 15 tiles per image, beyond one block
@@ -32,14 +34,21 @@ const cases: Case[] = [
   { x: [3, 17, 15, 17], co: 32, pad: 'same', seed: 13 },
   { x: [2, 20, 23, 24], co: 18, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 14 },
   { x: [2, 40, 9, 64], co: 40, pad: 'valid', seed: 15 },
+  // 4×4 stride 2 ('same' pads 1 before; odd sizes pad 1 before and 2 after; 'valid' 0; explicit 2 before),
+  // ≥ 128 tiles per pass and per input-gradient phase; Ci a multiple of 4 (the phase view), Co anything ≥ 16.
+  { x: [2, 34, 30, 16], co: 17, pad: 'same', seed: 21, k: 4 },
+  { x: [2, 33, 31, 20], co: 24, pad: 'same', seed: 22, k: 4 },
+  { x: [3, 32, 26, 24], co: 16, pad: 'valid', seed: 23, k: 4 },
+  { x: [2, 31, 34, 16], co: 19, pad: [[0, 0], [2, 1], [1, 2], [0, 0]], seed: 24, k: 4 },
 ];
 
 function describe(c: Case): string {
-  return `x ${c.x} co ${c.co} pad ${JSON.stringify(c.pad)}`;
+  return `x ${c.x} k${c.k ?? 3} co ${c.co} pad ${JSON.stringify(c.pad)}`;
 }
 
 function tensors(c: Case) {
-  const w = tf.tensor4d(randomValues(9 * c.x[3] * c.co, c.seed + 1), [3, 3, c.x[3], c.co]);
+  const k = c.k ?? 3;
+  const w = tf.tensor4d(randomValues(k * k * c.x[3] * c.co, c.seed + 1), [k, k, c.x[3], c.co]);
   const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), c.seed), c.x);
   return { x, w };
 }
@@ -48,13 +57,14 @@ function tensors(c: Case) {
 function passes(c: Case): Float32Array[] {
   return tf.tidy(() => {
     const { x, w } = tensors(c);
-    const y = tf.conv2d(x, w, 1, c.pad);
+    const stride = c.k === 4 ? 2 : 1;
+    const y = tf.conv2d(x, w, stride, c.pad);
     const bias = tf.tensor1d(randomValues(c.co, c.seed + 2));
-    const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: c.pad, bias, activation: 'relu' });
+    const fused = tf.fused.conv2d({ x, filter: w, strides: stride, pad: c.pad, bias, activation: 'relu' });
     const dy = tf.tensor4d(randomValues(y.size, c.seed + 3), y.shape as Shape);
-    const dx = tf.conv2dTranspose(dy, w, c.x, 1, c.pad);
+    const dx = tf.conv2dTranspose(dy, w, c.x, stride, c.pad);
     const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy },
-      { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
+      { strides: stride, pad: c.pad, dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
     return [y, fused, dx, dw].map((t) => t.dataSync() as Float32Array);
   });
 }

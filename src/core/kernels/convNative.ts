@@ -13,6 +13,7 @@ import { type NativeKernels, nativeKernels } from './nativeModule.js';
 import type { Job } from './nativeThreads.js';
 import type { Pass } from './nativeThreadsProtocol.js';
 import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
+import { type WinogradCall, filterGradCall, filterViewInts, forwardCall, geometryInts, inputGradCalls } from './winogradPlan.js';
 
 /**
  * Output pixels per im2col chunk: ~4 MB of col (256 K and 64 K floats measured no faster), and at
@@ -21,7 +22,7 @@ import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
  */
 export const convTuning = {
   colChunkFloats: 1 << 20,
-  /** Winograd F(2×2, 3×3) for eligible convs (see winogradEligible); MEDSYN_WINOGRAD=0 turns it off (A/B timings). */
+  /** Winograd for eligible convs (winogradPlan.ts); MEDSYN_WINOGRAD=0 turns it off (A/B timings). */
   winograd: process.env.MEDSYN_WINOGRAD?.trim() !== '0',
 };
 
@@ -42,6 +43,7 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epil
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
     info.padInfo.top, info.padInfo.left, rows, b0, b1,
     epilogue?.biasAt ?? 0, epilogue?.relu ? 1 : 0,
+    0, 0, 0, 0, 0, 0, -1, 0, 0, // Winograd-only fields (native/conv.h)
   ];
 }
 
@@ -77,24 +79,6 @@ function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
   return info.outChannels >= minGemmChannels() && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
 }
 
-/**
- * Stride-1 3×3 forward convs (and stride-1 3×3 input gradients, which run as one) go to native/winograd.c:
- * 2.25× fewer multiplies for two extra passes over the data (input and output transforms). Medians of 15,
- * alternating with im2col, 2 threads, batch 16, this VM: Winograd / im2col 0.75–0.96 at 16 → 16 channels,
- * 0.64–0.79 at 32, 0.62–0.64 from 64 up; FID Inception's 3×3 layers (2 images) 0.54–0.74. With few tiles
- * and many channels the 16 transformed filters are streamed for too few rows (2 × 8 × 8 px, 448 → 384: 1.23),
- * hence WINOGRAD_MIN_TILES.
- */
-const WINOGRAD_MIN_CHANNELS = 16;
-const WINOGRAD_MIN_TILES = 128;
-
-function winogradEligible(info: tf.backend_util.Conv2DInfo): boolean {
-  const tiles = info.batchSize * Math.ceil(info.outHeight / 2) * Math.ceil(info.outWidth / 2);
-  return convTuning.winograd && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 &&
-    info.strideWidth === 1 && info.inChannels >= WINOGRAD_MIN_CHANNELS && info.outChannels >= WINOGRAD_MIN_CHANNELS &&
-    tiles >= WINOGRAD_MIN_TILES;
-}
-
 /** True when the native module handles `info` (NHWC, no dilation, nothing empty). */
 function supported(info: tf.backend_util.Conv2DInfo): boolean {
   return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1 &&
@@ -105,61 +89,125 @@ function supported(info: tf.backend_util.Conv2DInfo): boolean {
 /** Passes under this many multiply-adds stay on one thread (a job hand-off costs ~20–50 µs). */
 const MIN_PARALLEL_MACS = 1 << 20;
 
+/** Images [b0, b1) of job t when n images are split into `parts`. */
+function imageRange(n: number, parts: number, t: number): [number, number] {
+  return [Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts)];
+}
+
+/** Threads a pass of `macs` multiply-adds over n images is split over. */
+function partsFor(nk: NativeKernels, n: number, macs: number): number {
+  return macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
+}
+
+/** Copies the module's `size` floats at `at` into a new backend tensor of `shape`. */
+function output(nk: NativeKernels, wasm: BackendWasm, at: number, shape: number[]): tf.TensorInfo {
+  const out = wasm.makeOutput(shape, 'float32');
+  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(at, tf.util.sizeFromShape(shape)));
+  return out;
+}
+
+/** Writes ints into the module and returns their offset. */
+function putInts(nk: NativeKernels, ints: readonly number[]): number {
+  const at = nk.alloc(ints.length);
+  nk.i32(at, ints.length).set(ints);
+  return at;
+}
+
 /**
  * Copies a and b into the module, runs `pass` (split by images over the module's threads), and
  * returns a new backend tensor of `outShape`. The filter gradient gets one partial dw per thread,
- * summed by the module's column-sum. Where winogradEligible, the forward pass runs as conv_winograd on
- * the transformed filter, and the filter gradient as conv_winograd_filter_grad, whose partials are in the
- * transformed domain ([16, Ci, Co]) until winograd_filter_grad_finish.
+ * summed by the module's column-sum.
  */
 function run(
   nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
   a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
 ): tf.TensorInfo {
   const n = info.batchSize;
-  const { inChannels: ci, outChannels: co } = info;
-  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * ci * co;
-  const parts = macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
+  const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const parts = partsFor(nk, n, macs);
   const partials = pass === 'conv_backprop_filter' ? parts : 1;
-  const winograd = (pass === 'conv_forward' || pass === 'conv_backprop_filter') && winogradEligible(info);
   const size = tf.util.sizeFromShape(outShape);
-  const partSize = winograd && pass === 'conv_backprop_filter' ? 16 * ci * co : size;
   nk.reset();
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
   const bAt = nk.put(b instanceof Float32Array ? b : wasm.typedArrayFromHeap(b) as Float32Array);
   const epilogue = fused && {
     biasAt: fused.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0, relu: fused.relu,
   };
-  const outAt = nk.alloc(partials * partSize);
-  let filterAt = bAt;
-  if (winograd && pass === 'conv_forward') { // the filter's 16 transformed positions, packed for the GEMM
-    filterAt = nk.alloc(nk.exports.winograd_filter_floats(ci, co));
-    nk.exports.winograd_filter(bAt, ci, co, filterAt, nk.alloc(ci * co));
-  }
-  const passRun: Pass = !winograd ? pass : pass === 'conv_forward' ? 'conv_winograd' : 'conv_winograd_filter_grad';
+  const outAt = nk.alloc(partials * size);
   const jobs = Array.from({ length: parts }, (_, t): Job => {
-    const geom = geometry(info, Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts), epilogue);
-    const geomAt = nk.alloc(geom.length);
-    nk.i32(geomAt, geom.length).set(geom);
-    const scratch = passRun === 'conv_winograd' ? nk.exports.winograd_scratch(geomAt)
-      : passRun === 'conv_winograd_filter_grad' ? nk.exports.winograd_grad_scratch(geomAt) : nk.exports.conv_scratch(geomAt);
-    const scratchAt = nk.alloc(scratch);
-    return { pass: passRun, args: [geomAt, aAt, filterAt, outAt + 4 * partSize * (partials > 1 ? t : 0), scratchAt] };
+    const geomAt = putInts(nk, geometry(info, ...imageRange(n, parts, t), epilogue));
+    const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
+    return { pass, args: [geomAt, aAt, bAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
   });
   nk.parallel(jobs);
   let resultAt = outAt;
   if (partials > 1) {
-    resultAt = nk.alloc(partSize);
-    nk.exports.sum_rows(outAt, partials, partSize, resultAt, nk.alloc(partSize));
+    resultAt = nk.alloc(size);
+    nk.exports.sum_rows(outAt, partials, size, resultAt, nk.alloc(size));
   }
-  if (passRun === 'conv_winograd_filter_grad') {
-    const dwAt = nk.alloc(size);
-    nk.exports.winograd_filter_grad_finish(resultAt, ci, co, dwAt);
-    resultAt = dwAt;
+  return output(nk, wasm, resultAt, outShape);
+}
+
+/**
+ * Forward convs on Winograd (winogradPlan.ts): per call (one, or four output phases of a stride-2 input
+ * gradient, which write disjoint pixels of one output) the filter is transformed and packed once, then the
+ * images are split over the threads.
+ */
+function runWinogradForward(
+  nk: NativeKernels, wasm: BackendWasm, calls: readonly WinogradCall[], x: tf.TensorInfo, w: tf.TensorInfo | Float32Array,
+  outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
+): tf.TensorInfo {
+  nk.reset();
+  const xAt = nk.put(wasm.typedArrayFromHeap(x) as Float32Array);
+  const wAt = nk.put(w instanceof Float32Array ? w : wasm.typedArrayFromHeap(w) as Float32Array);
+  const biasAt = fused?.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0;
+  const outAt = nk.alloc(tf.util.sizeFromShape(outShape));
+  for (const { geometry: g, filter } of calls) {
+    const viewAt = putInts(nk, filterViewInts(filter));
+    const uAt = nk.alloc(nk.exports.winograd_filter_floats(viewAt));
+    nk.exports.winograd_filter(viewAt, wAt, uAt, nk.alloc(filter.k * filter.n));
+    const parts = partsFor(nk, g.n, g.n * g.oh * g.ow * g.r * g.r * g.ci * g.co);
+    nk.parallel(Array.from({ length: parts }, (_, t): Job => {
+      const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t), biasAt, fused?.relu ?? false));
+      return { pass: 'conv_winograd', args: [geomAt, xAt, uAt, outAt, nk.alloc(nk.exports.winograd_scratch(geomAt))] };
+    }));
   }
-  const out = wasm.makeOutput(outShape, 'float32');
-  (wasm.typedArrayFromHeap(out) as Float32Array).set(nk.f32(resultAt, size));
-  return out;
+  return output(nk, wasm, outAt, outShape);
+}
+
+/** The filter gradient on Winograd: one transformed-domain partial per thread, summed, then finished into dw. */
+function runWinogradFilterGrad(
+  nk: NativeKernels, wasm: BackendWasm, call: WinogradCall, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[],
+): tf.TensorInfo {
+  const { geometry: g, filter } = call;
+  const parts = partsFor(nk, g.n, g.n * g.oh * g.ow * g.r * g.r * g.ci * g.co);
+  const partSize = (g.r + 1) ** 2 * g.ci * g.co;
+  nk.reset();
+  const xAt = nk.put(wasm.typedArrayFromHeap(x) as Float32Array);
+  const dyAt = nk.put(wasm.typedArrayFromHeap(dy) as Float32Array);
+  const partAt = nk.alloc(parts * partSize);
+  nk.parallel(Array.from({ length: parts }, (_, t): Job => {
+    const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t)));
+    return { pass: 'conv_winograd_filter_grad', args: [geomAt, xAt, dyAt, partAt + 4 * partSize * t, nk.alloc(nk.exports.winograd_grad_scratch(geomAt))] };
+  }));
+  let sumAt = partAt;
+  if (parts > 1) {
+    sumAt = nk.alloc(partSize);
+    nk.exports.sum_rows(partAt, parts, partSize, sumAt, nk.alloc(partSize));
+  }
+  const dwAt = nk.alloc(tf.util.sizeFromShape(filterShape));
+  nk.exports.winograd_filter_grad_finish(putInts(nk, filterViewInts(filter)), sumAt, dwAt);
+  return output(nk, wasm, dwAt, filterShape);
+}
+
+/** A forward conv (plain or the adjoint of a stride-1 input gradient) on Winograd where eligible, else im2col. */
+function forward(
+  nk: NativeKernels, wasm: BackendWasm, info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo, w: tf.TensorInfo | Float32Array,
+  fused?: { bias?: tf.TensorInfo; relu: boolean },
+): tf.TensorInfo {
+  const call = convTuning.winograd ? forwardCall(info) : null;
+  if (call) return runWinogradForward(nk, wasm, [call], x, w, [...info.outShape], fused);
+  return run(nk, wasm, 'conv_forward', info, x, w, [...info.outShape], fused);
 }
 
 function conv2d(fallback: tf.KernelFunc) {
@@ -173,7 +221,7 @@ function conv2d(fallback: tf.KernelFunc) {
     if (!nk || !supported(info) || x.dtype !== 'float32' || !gemmForward(info)) {
       return fallback(args) as tf.TensorInfo;
     }
-    return run(nk, args.backend as BackendWasm, 'conv_forward', info, x, filter, info.outShape);
+    return forward(nk, args.backend as BackendWasm, info, x, filter);
   };
 }
 
@@ -196,8 +244,7 @@ function fusedConv2d(fallback: tf.KernelFunc) {
       (activation !== 'linear' && activation !== 'relu') || !plainBias) {
       return fallback(args) as tf.TensorInfo;
     }
-    return run(nk, args.backend as BackendWasm, 'conv_forward', info, x!, filter!, info.outShape,
-      { ...(bias ? { bias } : {}), relu: activation === 'relu' });
+    return forward(nk, args.backend as BackendWasm, info, x!, filter!, { ...(bias ? { bias } : {}), relu: activation === 'relu' });
   };
 }
 
@@ -210,6 +257,8 @@ function conv2dBackpropFilter(fallback: tf.KernelFunc) {
       strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
     const nk = nativeKernels();
     if (!nk || !supported(info)) return fallback(args) as tf.TensorInfo;
+    const call = convTuning.winograd ? filterGradCall(info) : null;
+    if (call) return runWinogradFilterGrad(nk, args.backend as BackendWasm, call, x, dy, [...filterShape]);
     return run(nk, args.backend as BackendWasm, 'conv_backprop_filter', info, x, dy, [...filterShape]);
   };
 }
@@ -229,6 +278,8 @@ function conv2dBackpropInput(fallback: tf.KernelFunc) {
       if (gemmForward(adjoint)) return inputGradAsForward(nk, backend, adjoint, dy, filter);
       return fallback(args) as tf.TensorInfo;
     }
+    const calls = convTuning.winograd ? inputGradCalls(info) : null;
+    if (calls) return runWinogradForward(nk, backend, calls, dy, filter, [...inputShape]);
     if (info.outChannels < minGemmChannels()) return fallback(args) as tf.TensorInfo;
     return run(nk, backend, 'conv_backprop_input', info, dy, filter, [...inputShape]);
   };
@@ -255,7 +306,7 @@ function inputGradAsForward(
       for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) flipped[dst + o * ci + c] = w[src + c * co + o]!;
     }
   }
-  return run(nk, wasm, 'conv_forward', adjoint, dy, flipped, [...adjoint.outShape]);
+  return forward(nk, wasm, adjoint, dy, flipped);
 }
 
 /** The forward conv over dy that computes a stride-1 conv's input gradient (see inputGradAsForward). */

@@ -55,11 +55,11 @@ interface Exports {
   readonly conv_backprop_input: (geom: number, dy: number, w: number, dx: number, scratch: number) => void;
   readonly conv_winograd: (geom: number, x: number, u: number, y: number, scratch: number) => void;
   readonly winograd_scratch: (geom: number) => number;
-  readonly winograd_filter_floats: (ci: number, co: number) => number;
-  readonly winograd_filter: (w: number, ci: number, co: number, u: number, scratch: number) => void;
+  readonly winograd_filter_floats: (view: number) => number;
+  readonly winograd_filter: (view: number, w: number, u: number, scratch: number) => void;
   readonly conv_winograd_filter_grad: (geom: number, x: number, dy: number, d: number, scratch: number) => void;
   readonly winograd_grad_scratch: (geom: number) => number;
-  readonly winograd_filter_grad_finish: (d: number, ci: number, co: number, dw: number) => void;
+  readonly winograd_filter_grad_finish: (view: number, d: number, dw: number) => void;
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
   readonly act_tanh: (x: number, n: number, y: number) => void;
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;
@@ -68,7 +68,16 @@ interface Exports {
   readonly norm_backward: (dy: number, x: number, groups: number, per: number, c: number, gamma: number, mean: number,
     variance: number, eps: number, dx: number, dgamma: number, dbeta: number, scratch: number) => void;
   readonly __heap_base: { readonly value: number };
+  readonly __stack_pointer: { value: number };
 }
+
+/**
+ * Shadow stack per worker thread. clang keeps locals whose address is taken (and arrays it cannot keep in
+ * registers) on a stack in linear memory below __heap_base; every instance on the shared memory starts with
+ * the same __stack_pointer, so without their own stacks two threads running a pass would overwrite each
+ * other's locals (it happened: an intermittent wrong tile in the Winograd transforms).
+ */
+const WORKER_STACK_BYTES = 65536;
 
 /** The instantiated module and a bump allocator over its memory (reset by every kernel call). */
 export class NativeKernels {
@@ -83,9 +92,13 @@ export class NativeKernels {
     this.memory = new WA.Memory({ initial: 32, maximum: MAX_PAGES, shared: true });
     const instance = new WA.Instance(new WA.Module(bytes), { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as Exports;
-    this.heapBase = align(this.exports.__heap_base.value);
-    this.top = this.heapBase;
-    this.pool = threads > 1 ? new ThreadPool(bytes, this.memory, threads) : null;
+    let base = align(this.exports.__heap_base.value);
+    const stackTops = Array.from({ length: threads - 1 }, (_, i) => base + (i + 1) * WORKER_STACK_BYTES);
+    base += (threads - 1) * WORKER_STACK_BYTES;
+    this.heapBase = base;
+    this.top = base;
+    this.alloc(0); // grows the memory over the worker stacks if needed
+    this.pool = threads > 1 ? new ThreadPool(bytes, this.memory, threads, stackTops) : null;
   }
 
   /** Threads a pass may be split over. */

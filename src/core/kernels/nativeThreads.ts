@@ -39,10 +39,11 @@ interface Helper {
 export class ThreadPool {
   private readonly helpers: Helper[];
 
-  constructor(bytes: Uint8Array, memory: object, threads: number) {
-    this.helpers = Array.from({ length: threads - 1 }, () => {
+  /** stackTops[i]: the top of worker i's shadow stack in the shared memory (nativeModule.ts). */
+  constructor(bytes: Uint8Array, memory: object, threads: number, stackTops: readonly number[]) {
+    this.helpers = Array.from({ length: threads - 1 }, (_, i) => {
       const control = new SharedArrayBuffer(4 * CTL_INTS);
-      const data: WorkerData = { bytes, memory, control };
+      const data: WorkerData = { bytes, memory, control, stackTop: stackTops[i]! };
       const worker = new Worker(new URL('./nativeWorker.js', import.meta.url), { workerData: data });
       worker.unref(); // idle workers must not keep the process alive
       return { worker, ctl: new Int32Array(control) };

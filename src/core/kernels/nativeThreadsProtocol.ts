@@ -14,4 +14,6 @@ export interface WorkerData {
   /** The module's shared WebAssembly.Memory. */
   readonly memory: object;
   readonly control: SharedArrayBuffer;
+  /** Initial __stack_pointer of this worker's instance: its own shadow stack. */
+  readonly stackTop: number;
 }

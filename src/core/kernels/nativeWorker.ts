@@ -6,12 +6,13 @@
 import { workerData } from 'node:worker_threads';
 import { CTL, PASSES, type WorkerData } from './nativeThreadsProtocol.js';
 
-const { bytes, memory, control } = workerData as WorkerData;
+const { bytes, memory, control, stackTop } = workerData as WorkerData;
 const WA = (globalThis as unknown as {
   WebAssembly: { Instance: new (m: object, i: object) => { exports: object }; Module: new (b: Uint8Array) => object };
 }).WebAssembly;
-const exports = new WA.Instance(new WA.Module(bytes), { env: { memory } }).exports as
-  Record<string, (...args: number[]) => void>;
+const instance = new WA.Instance(new WA.Module(bytes), { env: { memory } });
+const exports = instance.exports as Record<string, (...args: number[]) => void>;
+(instance.exports as { __stack_pointer: { value: number } }).__stack_pointer.value = stackTop; // its own stack
 const ctl = new Int32Array(control);
 
 let seen = 0;

@@ -1,0 +1,139 @@
+/**
+ * Which convolutions run on native/winograd.c, and the geometry each of its calls gets (pure arithmetic on
+ * TF.js' Conv2DInfo; convNative.ts runs the calls). Two families:
+ *
+ * - stride-1 3×3 (U-Net, FID Inception): F(2×2, 3×3) directly, forward and filter gradient (the stride-1
+ *   input gradient is a forward conv over dy, see convNative.ts's inputGradAsForward);
+ * - stride-2 4×4 (every DCGAN layer): a 2×2 stride-1 conv over the input's space-to-depth view (4·Ci channels,
+ *   one per stride phase; Geom.view = 1), so F(2×2, 2×2), forward and filter gradient; the input gradient
+ *   (the generator's transposed conv) as four 2×2 stride-1 convs over dy, one per output phase of dx.
+ *
+ * Medians of 15, alternating with im2col, 2 threads, batch 16, this VM (3×3 forward): Winograd / im2col
+ * 0.75–0.96 at 16 → 16 channels, 0.64–0.79 at 32, 0.62–0.64 from 64 up; FID Inception's 3×3 layers (2 images)
+ * 0.54–0.74; filter gradients 0.51–0.70. With few tiles and many channels the transformed filters are streamed
+ * for too few rows (2 × 8 × 8 px, 448 → 384: 1.23), hence MIN_TILES.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export const MIN_CHANNELS = 16;
+export const MIN_TILES = 128;
+
+/** native/winograd.c's FilterView: how the GEMM's B (the transformed filter) is read from w. */
+export interface FilterView {
+  readonly r: 2 | 3;
+  /** The virtual conv's input and output channels (the GEMM's K and N). */
+  readonly k: number;
+  readonly n: number;
+  /** 0: w [r, r, k, n]; 1: stride-2 w [4, 4, k/4, n] as its phase view; 2: input-gradient phase (pa, pb). */
+  readonly mode: 0 | 1 | 2;
+  readonly pa: number;
+  readonly pb: number;
+}
+
+export function filterViewInts(f: FilterView): number[] {
+  return [f.r, f.k, f.n, f.mode, f.pa, f.pb];
+}
+
+/** The virtual conv one native call computes (fields of native/conv.h's Geom). */
+export interface WinogradGeometry {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ci: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly co: number;
+  readonly r: 2 | 3;
+  readonly pt: number;
+  readonly pl: number;
+  /** Stride-2 phase view of the real x [N, xh, xw, xc] (x read at (2i + a − xt, 2j + b − xl)). */
+  readonly view?: { readonly xh: number; readonly xw: number; readonly xc: number; readonly xt: number; readonly xl: number };
+  /** Output phase of a real y [N, yh, yw, Co]: virtual (i, j) → (2i + a, 2j + b), phase = 2a + b. */
+  readonly yPhase?: { readonly phase: number; readonly yh: number; readonly yw: number };
+}
+
+export interface WinogradCall {
+  readonly geometry: WinogradGeometry;
+  readonly filter: FilterView;
+}
+
+/** Geom's 27 int32 fields for images [b0, b1) (bias: module byte offset or 0). */
+export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt = 0, relu = false): number[] {
+  return [
+    g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.r, g.r, 1, 1, g.pt, g.pl, 0, b0, b1, biasAt, relu ? 1 : 0,
+    g.view ? 1 : 0, g.view?.xh ?? 0, g.view?.xw ?? 0, g.view?.xc ?? 0, g.view?.xt ?? 0, g.view?.xl ?? 0,
+    g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0,
+  ];
+}
+
+export function tiles(g: WinogradGeometry): number {
+  return g.n * Math.ceil(g.oh / 2) * Math.ceil(g.ow / 2);
+}
+
+function worthIt(g: WinogradGeometry): boolean {
+  return g.ci >= MIN_CHANNELS && g.co >= MIN_CHANNELS && tiles(g) >= MIN_TILES;
+}
+
+function plain(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1;
+}
+
+function stride1x3(info: tf.backend_util.Conv2DInfo): boolean {
+  return plain(info) && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1;
+}
+
+/** 4×4 stride 2 with padding 0–2 before (so every input-gradient phase pads its dy by 0 or 1) and Ci % 4 = 0. */
+function stride2x4(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, left } = info.padInfo;
+  return plain(info) && info.filterHeight === 4 && info.filterWidth === 4 && info.strideHeight === 2 &&
+    info.strideWidth === 2 && info.inChannels % 4 === 0 && top >= 0 && top <= 2 && left >= 0 && left <= 2;
+}
+
+/** The forward conv (also the 3×3 stride-1 input gradient's adjoint conv) on Winograd, or null. */
+export function forwardCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  if (stride1x3(info)) {
+    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 3, pt: info.padInfo.top, pl: info.padInfo.left };
+    return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0 } } : null;
+  }
+  if (stride2x4(info)) {
+    // y[i] = Σ_{u', a} x[2(i + u') + a − top] · w[2u' + a]: a valid 2×2 conv over the view (oh + 1 rows).
+    const geometry: WinogradGeometry = {
+      n, h: oh + 1, w: ow + 1, ci: 4 * ci, oh, ow, co, r: 2, pt: 0, pl: 0,
+      view: { xh: h, xw: w, xc: ci, xt: info.padInfo.top, xl: info.padInfo.left },
+    };
+    return worthIt(geometry) ? { geometry, filter: { r: 2, k: 4 * ci, n: co, mode: 1, pa: 0, pb: 0 } } : null;
+  }
+  return null;
+}
+
+/** The filter gradient on Winograd (same virtual conv as forwardCall; `filter` then says how to finish), or null. */
+export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
+  return forwardCall(info);
+}
+
+/**
+ * The input gradient of a 4×4 stride-2 conv as four 2×2 stride-1 convs over dy, one per phase (a, b) of dx:
+ * dx[2i + a] = Σ_t dy[i + q − 1 + t] · w[2(1 − t) + pa] with pa = (a + top) mod 2, q = (a + top − pa) / 2,
+ * i.e. dy padded by 1 − q before, taps flipped, each tap's [Ci, Co] transposed. Null when not eligible.
+ */
+export function inputGradCalls(info: tf.backend_util.Conv2DInfo): WinogradCall[] | null {
+  if (!stride2x4(info)) return null;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const calls: WinogradCall[] = [];
+  for (let a = 0; a < 2; a++) {
+    for (let b = 0; b < 2; b++) {
+      const pa = (a + info.padInfo.top) % 2;
+      const pb = (b + info.padInfo.left) % 2;
+      const qa = (a + info.padInfo.top - pa) / 2;
+      const qb = (b + info.padInfo.left - pb) / 2;
+      const geometry: WinogradGeometry = {
+        n, h: oh, w: ow, ci: co, oh: Math.ceil((h - a) / 2), ow: Math.ceil((w - b) / 2), co: ci, r: 2,
+        pt: 1 - qa, pl: 1 - qb, yPhase: { phase: 2 * a + b, yh: h, yw: w },
+      };
+      if (!worthIt(geometry) || geometry.oh < 1 || geometry.ow < 1) return null;
+      calls.push({ geometry, filter: { r: 2, k: co, n: ci, mode: 2, pa, pb } });
+    }
+  }
+  return calls;
+}
