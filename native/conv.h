@@ -31,6 +31,7 @@ typedef struct {
   int xt, xl;          /*    (2i + a − xt, 2j + b − xl, c), zero outside */
   int yph;             /* ≥ 0: virtual output pixel (i, j) writes pixel (2i + yph / 2, 2j + yph % 2) of the */
   int yh, yw;          /*    real y [N, yh, yw, Co] (one output phase of a stride-2 input gradient); < 0: y as is */
+  int tile;            /* output tile side m: 2, or 4 for F(4×4, 3×3) forward passes */
 } Geom;
 
 #endif

@@ -27,9 +27,9 @@
  */
 #include "conv.h"
 
-#define MAX_POS 16 /* α² for r = 3 */
 
-static int alpha(const Geom *g) { return g->kh + 1; }
+static int tile_side(const Geom *g) { return g->tile == 4 ? 4 : 2; }
+static int alpha(const Geom *g) { return g->kh + tile_side(g) - 1; }
 static int positions(const Geom *g) { return alpha(g) * alpha(g); }
 
 /* Tiles per block: V and M take α²·T·(Ci + Co) floats, kept to ~512 KB (L2) but ≥ 64 tiles for the GEMM. */
@@ -86,15 +86,24 @@ typedef struct {
                   2: w [4, 4, n, k] (stride 2), output phase (pa, pb) of its input gradient: virtual tap (u, v)
                      = w[2(1 − u) + pa, 2(1 − v) + pb] transposed. */
   int pa, pb;
+  int m;       /* output tile side: 2, or 4 (r = 3 only) */
 } FilterView;
+
+static int view_alpha(const FilterView *f) { return f->r + (f->m == 4 ? 4 : 2) - 1; }
 
 /* Floats of the transformed, packed filter. */
 __attribute__((export_name("winograd_filter_floats"))) int winograd_filter_floats(const FilterView *f) {
-  return (f->r + 1) * (f->r + 1) * sgemm_packed_floats(f->k, f->n);
+  return view_alpha(f) * view_alpha(f) * sgemm_packed_floats(f->k, f->n);
 }
 
-/* G[i][a] of F(2, r) (see the top of the file). */
-static float g_coef(int r, int i, int a) {
+/* G[i][a] of F(m, r) (see the top of the file). */
+static float g_coef(int m, int r, int i, int a) {
+  if (m == 4) { /* F(4, 3), Lavin & Gray's points 0, ±1, ±2, ∞ */
+    static const float G6[6][3] = {
+      {0.25f, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+      {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0, 0, 1}};
+    return G6[i][a];
+  }
   if (r == 3) {
     static const float G3[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
     return G3[i][a];
@@ -120,7 +129,7 @@ static void axpy(float *dst, const float *src, float c, long count) {
  */
 __attribute__((export_name("winograd_filter"))) void winograd_filter(
     const FilterView *f, const float *w, float *u, float *scratch) {
-  int r = f->r, a = r + 1;
+  int r = f->r, a = view_alpha(f), m = f->m == 4 ? 4 : 2;
   long taps = (long)f->k * f->n;
   int packed = sgemm_packed_floats(f->k, f->n);
   for (int i = 0; i < a; i++) {
@@ -128,7 +137,7 @@ __attribute__((export_name("winograd_filter"))) void winograd_filter(
       for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
       for (int tu = 0; tu < r; tu++) {
         for (int tv = 0; tv < r; tv++) {
-          float c = g_coef(r, i, tu) * g_coef(r, j, tv);
+          float c = g_coef(m, r, i, tu) * g_coef(m, r, j, tv);
           if (c == 0.0f) continue;
           if (f->mode == 0) {
             axpy(scratch, w + (tu * r + tv) * taps, c, taps);
@@ -287,13 +296,106 @@ static inline void output_tile(const Geom *g, const float *m, long mstride, int 
   }
 }
 
+/*
+ * F(4×4, 3×3) (α = 6; Lavin & Gray's points 0, ±1, ±2, ∞):
+ *   Bᵀ = | 4  0 −5  0  1  0 |   Aᵀ = | 1  1  1  1  1  0 |
+ *        | 0 −4 −4  1  1  0 |        | 0  1 −1  2 −2  0 |
+ *        | 0  4 −4 −1  1  0 |        | 0  1  1  4  4  0 |
+ *        | 0 −2 −1  2  1  0 |        | 0  1 −1  8 −8  1 |
+ *        | 0  2 −1 −2  1  0 |
+ *        | 0  4  0 −5  0  1 |   G in g_coef.
+ * 36 multiplies per 16 outputs (F(2×2, 3×3): 16 per 4), at the price of larger transforms and of rounding
+ * that grows with the points' magnitudes (tests: 1e-4 relative to cpu). Two passes through V keep register
+ * pressure low: first t = Bᵀ d column by column into V, then each row of t through Bᵀ in place.
+ */
+static inline void bt6(v128_t i0, v128_t i1, v128_t i2, v128_t i3, v128_t i4, v128_t i5, v128_t *o) {
+  const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), five = wasm_f32x4_splat(5.0f);
+  v128_t a = wasm_f32x4_sub(i4, wasm_f32x4_mul(four, i2)); /* i4 − 4 i2 */
+  v128_t b = wasm_f32x4_sub(i3, wasm_f32x4_mul(four, i1)); /* i3 − 4 i1 */
+  v128_t c = wasm_f32x4_sub(i4, i2);                       /* i4 − i2 */
+  v128_t d = wasm_f32x4_mul(two, wasm_f32x4_sub(i3, i1));  /* 2 (i3 − i1) */
+  o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, i0), wasm_f32x4_mul(five, i2)), i4);
+  o[1] = wasm_f32x4_add(a, b);
+  o[2] = wasm_f32x4_sub(a, b);
+  o[3] = wasm_f32x4_add(c, d);
+  o[4] = wasm_f32x4_sub(c, d);
+  o[5] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, i1), wasm_f32x4_mul(five, i3)), i5);
+}
+
+static inline void input_tile6(const Geom *g, const float *x, int b, int iy0, int ix0, int c, int nc,
+                               float *v, long vstride) {
+  Window win = window(g, x, b, iy0, ix0, c);
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+#pragma clang loop unroll(full)
+  for (int j = 0; j < 6; j++) { /* column j: t[:, j] = Bᵀ d[:, j] */
+    v128_t d[6];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; i++)
+      d[i] = (win.rows >> i & win.cols >> j & 1) ? load_part(win.origin + i * win.sy + j * win.sx, nc) : zero;
+    v128_t t[6];
+    bt6(d[0], d[1], d[2], d[3], d[4], d[5], t);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; i++) store_part(v + (i * 6 + j) * vstride, t[i], nc);
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 6; i++) { /* row i: V[i, :] = t[i, :] B */
+    float *row = v + i * 6 * vstride;
+    v128_t r[6];
+    bt6(load_part(row, nc), load_part(row + vstride, nc), load_part(row + 2 * vstride, nc),
+        load_part(row + 3 * vstride, nc), load_part(row + 4 * vstride, nc), load_part(row + 5 * vstride, nc), r);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 6; j++) store_part(row + j * vstride, r[j], nc);
+  }
+}
+
+/* o[0..4) = Aᵀ·(i0 … i5) of F(4, 3). */
+static inline void at6(v128_t i0, v128_t i1, v128_t i2, v128_t i3, v128_t i4, v128_t i5, v128_t *o) {
+  const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+  v128_t s12 = wasm_f32x4_add(i1, i2), d12 = wasm_f32x4_sub(i1, i2);
+  v128_t s34 = wasm_f32x4_add(i3, i4), d34 = wasm_f32x4_sub(i3, i4);
+  o[0] = wasm_f32x4_add(wasm_f32x4_add(i0, s12), s34);
+  o[1] = wasm_f32x4_add(d12, wasm_f32x4_mul(two, d34));
+  o[2] = wasm_f32x4_add(s12, wasm_f32x4_mul(four, s34));
+  o[3] = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(eight, d34)), i5);
+}
+
+/* y 4×4 tile = Aᵀ M A (+ bias, ReLU) from M[ξ][tile][o..o+no) (α = 6); pixels outside y are not written. */
+static inline void output_tile6(const Geom *g, const float *m, long mstride, int b, int oy0, int ox0, int o, int no,
+                                float *y) {
+  const float *bias = g->bias ? (const float *)(long)g->bias : 0;
+  v128_t bv = bias ? load_part(bias + o, no) : wasm_f32x4_splat(0.0f);
+  v128_t s[4][6]; /* s = Aᵀ M, column by column */
+#pragma clang loop unroll(full)
+  for (int j = 0; j < 6; j++) {
+    v128_t col[4];
+    at6(load_part(m + j * mstride, no), load_part(m + (6 + j) * mstride, no), load_part(m + (12 + j) * mstride, no),
+        load_part(m + (18 + j) * mstride, no), load_part(m + (24 + j) * mstride, no), load_part(m + (30 + j) * mstride, no),
+        col);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 4; i++) s[i][j] = col[i];
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 4; i++) {
+    v128_t r[4];
+    at6(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; j++) {
+      float *dst = out_at(g, y, b, oy0 + i, ox0 + j, o);
+      if (!dst) continue;
+      v128_t v = wasm_f32x4_add(r[j], bv);
+      store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
+    }
+  }
+}
+
 /* Input transforms of tiles [t0, t0 + nb) (tile t0 = image b, tile row ty, column tx) into V. */
 static void input_block(const Geom *g, const float *x, int nb, int b, int ty, int tx, float *v, long vstride) {
-  int th = (g->oh + 1) / 2, tw = (g->ow + 1) / 2;
+  int m = tile_side(g), th = (g->oh + m - 1) / m, tw = (g->ow + m - 1) / m;
   for (int t = 0; t < nb; t++) {
     for (int c = 0; c < g->ci; c += 4) {
-      input_tile(g, x, b, 2 * ty - g->pt, 2 * tx - g->pl, c, g->ci - c < 4 ? g->ci - c : 4, v + (long)t * g->ci + c,
-                 vstride);
+      int nc = g->ci - c < 4 ? g->ci - c : 4;
+      if (m == 4) input_tile6(g, x, b, 4 * ty - g->pt, 4 * tx - g->pl, c, nc, v + (long)t * g->ci + c, vstride);
+      else input_tile(g, x, b, 2 * ty - g->pt, 2 * tx - g->pl, c, nc, v + (long)t * g->ci + c, vstride);
     }
     if (++tx == tw) { tx = 0; if (++ty == th) { ty = 0; b++; } }
   }
@@ -302,7 +404,7 @@ static void input_block(const Geom *g, const float *x, int nb, int b, int ty, in
 /* y = conv(x, w) for images [b0, b1) of g, u = winograd_filter(w). */
 __attribute__((export_name("conv_winograd"))) void conv_winograd(
     const Geom *g, const float *x, const float *u, float *y, float *scratch) {
-  int th = (g->oh + 1) / 2, tw = (g->ow + 1) / 2, per_image = th * tw, pos = positions(g);
+  int ms = tile_side(g), th = (g->oh + ms - 1) / ms, tw = (g->ow + ms - 1) / ms, per_image = th * tw, pos = positions(g);
   int tb = block_tiles(g), packed = sgemm_packed_floats(g->ci, g->co);
   long vstride = v_stride(g), mstride = m_stride(g);
   float *v = scratch + sgemm_scratch(); /* [α²][tb][Ci] */
@@ -318,7 +420,9 @@ __attribute__((export_name("conv_winograd"))) void conv_winograd(
     }
     for (int t = 0, by = b, y0 = ty, x0 = tx; t < nb; t++) {
       for (int o = 0; o < g->co; o += 4) {
-        output_tile(g, m + (long)t * g->co + o, mstride, by, 2 * y0, 2 * x0, o, g->co - o < 4 ? g->co - o : 4, y);
+        int no = g->co - o < 4 ? g->co - o : 4;
+        if (ms == 4) output_tile6(g, m + (long)t * g->co + o, mstride, by, 4 * y0, 4 * x0, o, no, y);
+        else output_tile(g, m + (long)t * g->co + o, mstride, by, 2 * y0, 2 * x0, o, no, y);
       }
       if (++x0 == tw) { x0 = 0; if (++y0 == th) { y0 = 0; by++; } }
     }
@@ -446,10 +550,10 @@ __attribute__((export_name("winograd_filter_grad_finish"))) void winograd_filter
       long count = f->mode == 1 ? quarter : taps;
       for (int p = 0; p < parts; p++) for (long e = 0; e < count; e++) out[p][e] = 0.0f;
       for (int i = 0; i < a; i++) {
-        float gi = g_coef(r, i, tu);
+        float gi = g_coef(2, r, i, tu);
         if (gi == 0.0f) continue;
         for (int j = 0; j < a; j++) {
-          float gj = g_coef(r, j, tv);
+          float gj = g_coef(2, r, j, tv);
           if (gj == 0.0f) continue;
           const float *src = d + (i * a + j) * taps;
           for (int p = 0; p < parts; p++) axpy(out[p], src + p * count, gi * gj, count);

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../../src/core/engine.js';
 import { convTuning } from '../../src/core/kernels/convNative.js';
+import { forwardCall, tileTuning } from '../../src/core/kernels/winogradPlan.js';
 import { memoryCounts, onBackend, randomValues, relError } from './helpers.js';
 
 await initEngine({ backend: 'wasm', log: () => {} });
@@ -34,6 +35,10 @@ const cases: Case[] = [
   { x: [3, 17, 15, 17], co: 32, pad: 'same', seed: 13 },
   { x: [2, 20, 23, 24], co: 18, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 14 },
   { x: [2, 40, 9, 64], co: 40, pad: 'valid', seed: 15 },
+  // F(4×4, 3×3) (≥ 128 tiles of 4×4): odd sizes (partial tiles), channel tails, asymmetric explicit padding.
+  { x: [2, 33, 35, 18], co: 18, pad: 'same', seed: 16 },
+  { x: [1, 46, 50, 24], co: 20, pad: 'valid', seed: 17 },
+  { x: [2, 41, 38, 16], co: 17, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 18 },
   // 4×4 stride 2 ('same' pads 1 before; odd sizes pad 1 before and 2 after; 'valid' 0; explicit 2 before),
   // ≥ 128 tiles per pass and per input-gradient phase; Ci a multiple of 4 (the phase view), Co anything ≥ 16.
   { x: [2, 34, 30, 16], co: 17, pad: 'same', seed: 21, k: 4 },
@@ -79,17 +84,41 @@ async function withWinograd<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-test('Winograd F(2×2, 3×3) convs (forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
+/** The cases written for F(4×4, 3×3). */
+const F4_SEEDS = [11, 16, 17, 18];
+
+async function withTiles<T>(m4: boolean, fn: () => Promise<T>): Promise<T> {
+  const previous = tileTuning.m4;
+  tileTuning.m4 = m4;
+  try {
+    return await fn();
+  } finally {
+    tileTuning.m4 = previous;
+  }
+}
+
+test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride phases: forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
   for (const c of cases) {
     const cpu = await onBackend('cpu', () => passes(c));
-    const winograd = await withWinograd(true, () => onBackend('wasm', () => passes(c)));
     const im2col = await withWinograd(false, () => onBackend('wasm', () => passes(c)));
-    for (const [i, name] of ['forward', 'fused', 'input gradient', 'filter gradient'].entries()) {
-      const err = relError(winograd[i]!, cpu[i]!);
-      assert.ok(err < 1e-4, `${describe(c)} ${name}: rel error ${err}`);
-      assert.ok(relError(im2col[i]!, cpu[i]!) < 1e-4, `${describe(c)} ${name} (im2col)`);
-      assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]),
-        `${describe(c)} ${name}: Winograd and im2col agree bit for bit (did Winograd run?)`);
+    // 3×3: with 2×2 output tiles only, then with 4×4 tiles where there are enough (the default).
+    const variants = c.k === 4 ? [true] : [false, true];
+    const runs: Float32Array[][] = [];
+    for (const m4 of variants) {
+      const winograd = await withTiles(m4, () => withWinograd(true, () => onBackend('wasm', () => passes(c))));
+      runs.push(winograd);
+      for (const [i, name] of ['forward', 'fused', 'input gradient', 'filter gradient'].entries()) {
+        const what = `${describe(c)} ${name}${c.k === 4 ? '' : m4 ? ' (4×4 tiles allowed)' : ' (2×2 tiles)'}`;
+        const err = relError(winograd[i]!, cpu[i]!);
+        assert.ok(err < 1e-4, `${what}: rel error ${err}`);
+        assert.ok(relError(im2col[i]!, cpu[i]!) < 1e-4, `${what} (im2col)`);
+        assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]), `${what}: Winograd and im2col agree bit for bit (did Winograd run?)`);
+      }
+    }
+    const plan = c.k === 4 ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), true);
+    if (F4_SEEDS.includes(c.seed)) assert.equal(plan?.geometry.m, 4, `${describe(c)} should take 4×4 tiles`);
+    if (plan?.geometry.m === 4) {
+      assert.ok(runs[1]![0]!.some((v, j) => v !== runs[0]![0]![j]), `${describe(c)}: 4×4 and 2×2 tiles agree bit for bit (did F(4×4, 3×3) run?)`);
     }
   }
 });

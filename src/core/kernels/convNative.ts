@@ -43,7 +43,7 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epil
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
     info.padInfo.top, info.padInfo.left, rows, b0, b1,
     epilogue?.biasAt ?? 0, epilogue?.relu ? 1 : 0,
-    0, 0, 0, 0, 0, 0, -1, 0, 0, // Winograd-only fields (native/conv.h)
+    0, 0, 0, 0, 0, 0, -1, 0, 0, 2, // Winograd-only fields (native/conv.h)
   ];
 }
 
@@ -181,7 +181,7 @@ function runWinogradFilterGrad(
 ): tf.TensorInfo {
   const { geometry: g, filter } = call;
   const parts = partsFor(nk, g.n, g.n * g.oh * g.ow * g.r * g.r * g.ci * g.co);
-  const partSize = (g.r + 1) ** 2 * g.ci * g.co;
+  const partSize = (g.r + g.m - 1) ** 2 * g.ci * g.co;
   nk.reset();
   const xAt = nk.put(wasm.typedArrayFromHeap(x) as Float32Array);
   const dyAt = nk.put(wasm.typedArrayFromHeap(dy) as Float32Array);

@@ -18,6 +18,10 @@ import type * as tf from '@tensorflow/tfjs';
 export const MIN_CHANNELS = 16;
 export const MIN_TILES = 128;
 
+/** Whether stride-1 3×3 forward passes may use F(4×4, 3×3); mutable for tests and A/B timings. */
+export const tileTuning = { m4: process.env.MEDSYN_WINOGRAD_F4?.trim() !== '0' };
+
+
 /** native/winograd.c's FilterView: how the GEMM's B (the transformed filter) is read from w. */
 export interface FilterView {
   readonly r: 2 | 3;
@@ -28,10 +32,12 @@ export interface FilterView {
   readonly mode: 0 | 1 | 2;
   readonly pa: number;
   readonly pb: number;
+  /** Output tile side: 2, or 4 for F(4×4, 3×3) (forward passes only). */
+  readonly m: 2 | 4;
 }
 
 export function filterViewInts(f: FilterView): number[] {
-  return [f.r, f.k, f.n, f.mode, f.pa, f.pb];
+  return [f.r, f.k, f.n, f.mode, f.pa, f.pb, f.m];
 }
 
 /** The virtual conv one native call computes (fields of native/conv.h's Geom). */
@@ -44,6 +50,8 @@ export interface WinogradGeometry {
   readonly ow: number;
   readonly co: number;
   readonly r: 2 | 3;
+  /** Output tile side (2, or 4 for F(4×4, 3×3)). */
+  readonly m: 2 | 4;
   readonly pt: number;
   readonly pl: number;
   /** Stride-2 phase view of the real x [N, xh, xw, xc] (x read at (2i + a − xt, 2j + b − xl)). */
@@ -62,12 +70,12 @@ export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt
   return [
     g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.r, g.r, 1, 1, g.pt, g.pl, 0, b0, b1, biasAt, relu ? 1 : 0,
     g.view ? 1 : 0, g.view?.xh ?? 0, g.view?.xw ?? 0, g.view?.xc ?? 0, g.view?.xt ?? 0, g.view?.xl ?? 0,
-    g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0,
+    g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0, g.m,
   ];
 }
 
 export function tiles(g: WinogradGeometry): number {
-  return g.n * Math.ceil(g.oh / 2) * Math.ceil(g.ow / 2);
+  return g.n * Math.ceil(g.oh / g.m) * Math.ceil(g.ow / g.m);
 }
 
 function worthIt(g: WinogradGeometry): boolean {
@@ -90,26 +98,32 @@ function stride2x4(info: tf.backend_util.Conv2DInfo): boolean {
 }
 
 /** The forward conv (also the 3×3 stride-1 input gradient's adjoint conv) on Winograd, or null. */
-export function forwardCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
+export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4): WinogradCall | null {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   if (stride1x3(info)) {
-    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 3, pt: info.padInfo.top, pl: info.padInfo.left };
-    return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0 } } : null;
+    const pads = { pt: info.padInfo.top, pl: info.padInfo.left };
+    const big: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 3, m: 4, ...pads };
+    if (m4 && worthIt(big)) return { geometry: big, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 4 } };
+    const geometry: WinogradGeometry = { ...big, m: 2 };
+    return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
   }
   if (stride2x4(info)) {
     // y[i] = Σ_{u', a} x[2(i + u') + a − top] · w[2u' + a]: a valid 2×2 conv over the view (oh + 1 rows).
     const geometry: WinogradGeometry = {
-      n, h: oh + 1, w: ow + 1, ci: 4 * ci, oh, ow, co, r: 2, pt: 0, pl: 0,
+      n, h: oh + 1, w: ow + 1, ci: 4 * ci, oh, ow, co, r: 2, m: 2, pt: 0, pl: 0,
       view: { xh: h, xw: w, xc: ci, xt: info.padInfo.top, xl: info.padInfo.left },
     };
-    return worthIt(geometry) ? { geometry, filter: { r: 2, k: 4 * ci, n: co, mode: 1, pa: 0, pb: 0 } } : null;
+    return worthIt(geometry) ? { geometry, filter: { r: 2, k: 4 * ci, n: co, mode: 1, pa: 0, pb: 0, m: 2 } } : null;
   }
   return null;
 }
 
-/** The filter gradient on Winograd (same virtual conv as forwardCall; `filter` then says how to finish), or null. */
+/**
+ * The filter gradient on Winograd (forwardCall's virtual conv with 2×2 output tiles; `filter` then says how to
+ * finish), or null.
+ */
 export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
-  return forwardCall(info);
+  return forwardCall(info, false);
 }
 
 /**
@@ -128,11 +142,11 @@ export function inputGradCalls(info: tf.backend_util.Conv2DInfo): WinogradCall[]
       const qa = (a + info.padInfo.top - pa) / 2;
       const qb = (b + info.padInfo.left - pb) / 2;
       const geometry: WinogradGeometry = {
-        n, h: oh, w: ow, ci: co, oh: Math.ceil((h - a) / 2), ow: Math.ceil((w - b) / 2), co: ci, r: 2,
+        n, h: oh, w: ow, ci: co, oh: Math.ceil((h - a) / 2), ow: Math.ceil((w - b) / 2), co: ci, r: 2, m: 2,
         pt: 1 - qa, pl: 1 - qb, yPhase: { phase: 2 * a + b, yh: h, yw: w },
       };
       if (!worthIt(geometry) || geometry.oh < 1 || geometry.ow < 1) return null;
-      calls.push({ geometry, filter: { r: 2, k: co, n: ci, mode: 2, pa, pb } });
+      calls.push({ geometry, filter: { r: 2, k: co, n: ci, mode: 2, pa, pb, m: 2 } });
     }
   }
   return calls;
