@@ -29,8 +29,13 @@
 
 
 static int tile_side(const Geom *g) { return g->tile == 4 ? 4 : 2; }
-static int alpha(const Geom *g) { return g->kh + tile_side(g) - 1; }
-static int positions(const Geom *g) { return alpha(g) * alpha(g); }
+/* 1-D kernels (1×r or r×1, FID Inception's 1×7 / 7×1 / 1×3 / 3×1): F(2, r) along one axis only. */
+static int one_d(const Geom *g) { return g->kh == 1 || g->kw == 1; }
+static int alpha(const Geom *g) { return (g->kh > g->kw ? g->kh : g->kw) + tile_side(g) - 1; }
+static int positions(const Geom *g) { return one_d(g) ? alpha(g) : alpha(g) * alpha(g); }
+/* Output pixels per tile along y and x. */
+static int tile_rows(const Geom *g) { return g->kh == 1 ? 1 : tile_side(g); }
+static int tile_cols(const Geom *g) { return g->kw == 1 ? 1 : tile_side(g); }
 
 /* Tiles per block: V and M take α²·T·(Ci + Co) floats, kept to ~512 KB (L2) but ≥ 64 tiles for the GEMM. */
 static int block_tiles(const Geom *g) {
@@ -87,16 +92,40 @@ typedef struct {
                      = w[2(1 − u) + pa, 2(1 − v) + pb] transposed. */
   int pa, pb;
   int m;       /* output tile side: 2, or 4 (r = 3 only) */
+  int d1;      /* 1: a 1-D kernel (1×r or r×1, mode 0): F(2, r) along its one axis */
 } FilterView;
 
 static int view_alpha(const FilterView *f) { return f->r + (f->m == 4 ? 4 : 2) - 1; }
+static int view_positions(const FilterView *f) { return f->d1 ? view_alpha(f) : view_alpha(f) * view_alpha(f); }
 
 /* Floats of the transformed, packed filter. */
 __attribute__((export_name("winograd_filter_floats"))) int winograd_filter_floats(const FilterView *f) {
-  return view_alpha(f) * view_alpha(f) * sgemm_packed_floats(f->k, f->n);
+  return view_positions(f) * sgemm_packed_floats(f->k, f->n);
 }
 
-/* G[i][a] of F(m, r) (see the top of the file). */
+/*
+ * 1-D F(2, 3) and F(2, 7) (scripts/winograd-matrices.py derives them, exactly, from the points 0, ±1, ∞ and
+ * 0, ±1, ±2, ±½, ∞ and checks them on random integers). F(2, 7)'s larger entries cost rounding: 2e-6 of
+ * max |y| against a float64 sum on Inception's 1×7 / 7×1 shapes (im2col: 4e-7); the tests hold it to 1e-4.
+ */
+static const float BT4[4][4] = {{-1.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 0.0f}, {0.0f, -1.0f, 1.0f, 0.0f}, {0.0f, -1.0f, 0.0f, 1.0f}};
+static const float AT4[2][4] = {{1.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, -1.0f, 1.0f}};
+static const float G4[4][3] = {{-1.0f, 0.0f, 0.0f}, {1.0f / 2, 1.0f / 2, 1.0f / 2}, {1.0f / 2, -1.0f / 2, 1.0f / 2}, {0.0f, 0.0f, 1.0f}};
+static const float BT8[8][8] = {
+  {-1.0f, 0.0f, 21.0f / 4, 0.0f, -21.0f / 4, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, -17.0f / 4, -17.0f / 4, 1.0f, 1.0f, 0.0f},
+  {0.0f, -1.0f, 1.0f, 17.0f / 4, -17.0f / 4, -1.0f, 1.0f, 0.0f}, {0.0f, 1.0f / 2, 1.0f / 4, -5.0f / 2, -5.0f / 4, 2.0f, 1.0f, 0.0f},
+  {0.0f, -1.0f / 2, 1.0f / 4, 5.0f / 2, -5.0f / 4, -2.0f, 1.0f, 0.0f}, {0.0f, 2.0f, 4.0f, -5.0f / 2, -5.0f, 1.0f / 2, 1.0f, 0.0f},
+  {0.0f, -2.0f, 4.0f, 5.0f / 2, -5.0f, -1.0f / 2, 1.0f, 0.0f}, {0.0f, -1.0f, 0.0f, 21.0f / 4, 0.0f, -21.0f / 4, 0.0f, 1.0f}};
+static const float AT8[2][8] = {{1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, -1.0f, 2.0f, -2.0f, 1.0f / 2, -1.0f / 2, 1.0f}};
+static const float G8[8][7] = {
+  {-1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, {-2.0f / 9, -2.0f / 9, -2.0f / 9, -2.0f / 9, -2.0f / 9, -2.0f / 9, -2.0f / 9},
+  {-2.0f / 9, 2.0f / 9, -2.0f / 9, 2.0f / 9, -2.0f / 9, 2.0f / 9, -2.0f / 9},
+  {1.0f / 90, 1.0f / 45, 2.0f / 45, 4.0f / 45, 8.0f / 45, 16.0f / 45, 32.0f / 45},
+  {1.0f / 90, -1.0f / 45, 2.0f / 45, -4.0f / 45, 8.0f / 45, -16.0f / 45, 32.0f / 45},
+  {32.0f / 45, 16.0f / 45, 8.0f / 45, 4.0f / 45, 2.0f / 45, 1.0f / 45, 1.0f / 90},
+  {32.0f / 45, -16.0f / 45, 8.0f / 45, -4.0f / 45, 2.0f / 45, -1.0f / 45, 1.0f / 90}, {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f}};
+
+/* G[i][a] of F(m, r) (see the top of the file; 1-D kernels use the tables above). */
 static float g_coef(int m, int r, int i, int a) {
   if (m == 4) { /* F(4, 3), Lavin & Gray's points 0, ±1, ±2, ∞ */
     static const float G6[6][3] = {
@@ -132,6 +161,17 @@ __attribute__((export_name("winograd_filter"))) void winograd_filter(
   int r = f->r, a = view_alpha(f), m = f->m == 4 ? 4 : 2;
   long taps = (long)f->k * f->n;
   int packed = sgemm_packed_floats(f->k, f->n);
+  if (f->d1) { /* u[i] = pack(Σ_t G[i][t]·w[t]) */
+    for (int i = 0; i < a; i++) {
+      for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
+      for (int t = 0; t < r; t++) {
+        float c = r == 7 ? G8[i][t] : G4[i][t];
+        if (c != 0.0f) axpy(scratch, w + t * taps, c, taps);
+      }
+      sgemm_pack_b(f->n, f->k, scratch, f->n, 1, u + (long)i * packed);
+    }
+    return;
+  }
   for (int i = 0; i < a; i++) {
     for (int j = 0; j < a; j++) {
       for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
@@ -388,14 +428,67 @@ static inline void output_tile6(const Geom *g, const float *m, long mstride, int
   }
 }
 
+/* V[k][tile][c..c+nc) = Σ_j Bᵀ[k][j]·d[j] over the α pixels of a 1-D tile (along x when kh = 1, else y). */
+#define ONE_D_INPUT(A, BT)                                                                                       \
+  static inline void input_tile_1d_##A(const Geom *g, const float *x, int b, int iy0, int ix0, int c, int nc,      \
+                                       float *v, long vstride) {                                                 \
+    const v128_t zero = wasm_f32x4_splat(0.0f);                                                                  \
+    int dy = g->kh == 1 ? 0 : 1, dx = 1 - dy;                                                                    \
+    v128_t d[A];                                                                                                 \
+    _Pragma("clang loop unroll(full)") for (int j = 0; j < A; j++) {                                             \
+      int iy = iy0 + j * dy, ix = ix0 + j * dx;                                                                  \
+      d[j] = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w                                                        \
+                 ? load_part(x + (((long)b * g->h + iy) * g->w + ix) * g->ci + c, nc) : zero;                    \
+    }                                                                                                            \
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) {                                             \
+      v128_t acc = zero;                                                                                         \
+      _Pragma("clang loop unroll(full)") for (int j = 0; j < A; j++) {                                           \
+        if (BT[k][j] != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(BT[k][j]), d[j]));       \
+      }                                                                                                          \
+      store_part(v + k * vstride, acc, nc);                                                                      \
+    }                                                                                                            \
+  }
+ONE_D_INPUT(4, BT4)
+ONE_D_INPUT(8, BT8)
+
+/* The 2 output pixels of a 1-D tile: Σ_k Aᵀ[i][k]·M[k] (+ bias, ReLU). */
+#define ONE_D_OUTPUT(A, AT)                                                                                      \
+  static inline void output_tile_1d_##A(const Geom *g, const float *m, long mstride, int b, int oy0, int ox0,      \
+                                        int o, int no, float *y) {                                               \
+    const float *bias = g->bias ? (const float *)(long)g->bias : 0;                                              \
+    v128_t bv = bias ? load_part(bias + o, no) : wasm_f32x4_splat(0.0f);                                         \
+    int dy = g->kh == 1 ? 0 : 1, dx = 1 - dy;                                                                    \
+    v128_t mv[A];                                                                                                \
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) mv[k] = load_part(m + k * mstride, no);       \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 2; i++) {                                             \
+      v128_t acc = bv;                                                                                           \
+      _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) {                                           \
+        if (AT[i][k] != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(AT[i][k]), mv[k]));      \
+      }                                                                                                          \
+      float *dst = out_at(g, y, b, oy0 + i * dy, ox0 + i * dx, o);                                               \
+      if (dst) store_part(dst, g->relu ? wasm_f32x4_max(acc, wasm_f32x4_splat(0.0f)) : acc, no);                 \
+    }                                                                                                            \
+  }
+ONE_D_OUTPUT(4, AT4)
+ONE_D_OUTPUT(8, AT8)
+
 /* Input transforms of tiles [t0, t0 + nb) (tile t0 = image b, tile row ty, column tx) into V. */
 static void input_block(const Geom *g, const float *x, int nb, int b, int ty, int tx, float *v, long vstride) {
-  int m = tile_side(g), th = (g->oh + m - 1) / m, tw = (g->ow + m - 1) / m;
+  int m = tile_side(g), tr = tile_rows(g), tc = tile_cols(g), th = (g->oh + tr - 1) / tr, tw = (g->ow + tc - 1) / tc;
+  int a = alpha(g);
   for (int t = 0; t < nb; t++) {
+    int iy0 = tr * ty - g->pt, ix0 = tc * tx - g->pl;
     for (int c = 0; c < g->ci; c += 4) {
       int nc = g->ci - c < 4 ? g->ci - c : 4;
-      if (m == 4) input_tile6(g, x, b, 4 * ty - g->pt, 4 * tx - g->pl, c, nc, v + (long)t * g->ci + c, vstride);
-      else input_tile(g, x, b, 2 * ty - g->pt, 2 * tx - g->pl, c, nc, v + (long)t * g->ci + c, vstride);
+      float *dst = v + (long)t * g->ci + c;
+      if (one_d(g)) {
+        if (a == 8) input_tile_1d_8(g, x, b, iy0, ix0, c, nc, dst, vstride);
+        else input_tile_1d_4(g, x, b, iy0, ix0, c, nc, dst, vstride);
+      } else if (m == 4) {
+        input_tile6(g, x, b, iy0, ix0, c, nc, dst, vstride);
+      } else {
+        input_tile(g, x, b, iy0, ix0, c, nc, dst, vstride);
+      }
     }
     if (++tx == tw) { tx = 0; if (++ty == th) { ty = 0; b++; } }
   }
@@ -404,7 +497,8 @@ static void input_block(const Geom *g, const float *x, int nb, int b, int ty, in
 /* y = conv(x, w) for images [b0, b1) of g, u = winograd_filter(w). */
 __attribute__((export_name("conv_winograd"))) void conv_winograd(
     const Geom *g, const float *x, const float *u, float *y, float *scratch) {
-  int ms = tile_side(g), th = (g->oh + ms - 1) / ms, tw = (g->ow + ms - 1) / ms, per_image = th * tw, pos = positions(g);
+  int ms = tile_side(g), tr = tile_rows(g), tc = tile_cols(g), a = alpha(g);
+  int th = (g->oh + tr - 1) / tr, tw = (g->ow + tc - 1) / tc, per_image = th * tw, pos = positions(g);
   int tb = block_tiles(g), packed = sgemm_packed_floats(g->ci, g->co);
   long vstride = v_stride(g), mstride = m_stride(g);
   float *v = scratch + sgemm_scratch(); /* [α²][tb][Ci] */
@@ -421,8 +515,15 @@ __attribute__((export_name("conv_winograd"))) void conv_winograd(
     for (int t = 0, by = b, y0 = ty, x0 = tx; t < nb; t++) {
       for (int o = 0; o < g->co; o += 4) {
         int no = g->co - o < 4 ? g->co - o : 4;
-        if (ms == 4) output_tile6(g, m + (long)t * g->co + o, mstride, by, 4 * y0, 4 * x0, o, no, y);
-        else output_tile(g, m + (long)t * g->co + o, mstride, by, 2 * y0, 2 * x0, o, no, y);
+        const float *src = m + (long)t * g->co + o;
+        if (one_d(g)) {
+          if (a == 8) output_tile_1d_8(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
+          else output_tile_1d_4(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
+        } else if (ms == 4) {
+          output_tile6(g, src, mstride, by, 4 * y0, 4 * x0, o, no, y);
+        } else {
+          output_tile(g, src, mstride, by, 2 * y0, 2 * x0, o, no, y);
+        }
       }
       if (++x0 == tw) { x0 = 0; if (++y0 == th) { y0 = 0; by++; } }
     }

@@ -25,6 +25,8 @@ interface Case {
   readonly seed: number;
   /** 3: 3×3 stride 1 (F(2×2, 3×3)); 4: 4×4 stride 2 (F(2×2, 2×2) over the stride phases). Default 3. */
   readonly k?: 3 | 4;
+  /** A 1-D stride-1 kernel [KH, KW] (1×7, 7×1, 1×3, 3×1: F(2, r) along one axis; no Winograd filter gradient). */
+  readonly oneD?: [number, number];
 }
 
 // ≥ 128 tiles each (the Winograd threshold); [2, 31, 29] 'same': 16 × 15 tiles per image, beyond one block
@@ -45,15 +47,22 @@ const cases: Case[] = [
   { x: [2, 33, 31, 20], co: 24, pad: 'same', seed: 22, k: 4 },
   { x: [3, 32, 26, 24], co: 16, pad: 'valid', seed: 23, k: 4 },
   { x: [2, 31, 34, 16], co: 19, pad: [[0, 0], [2, 1], [1, 2], [0, 0]], seed: 24, k: 4 },
+  // 1-D kernels (FID Inception's factorised 1×7 / 7×1 and 1×3 / 3×1), ≥ 128 tiles of 1×2 / 2×1; Co large
+  // enough that both reductions (r·Ci, r·Co ≥ 128) take the native path.
+  { x: [2, 13, 17, 20], co: 19, pad: 'same', seed: 31, oneD: [1, 7] },
+  { x: [2, 17, 11, 21], co: 20, pad: 'same', seed: 32, oneD: [7, 1] },
+  { x: [2, 15, 21, 19], co: 20, pad: 'valid', seed: 33, oneD: [1, 7] },
+  { x: [2, 9, 15, 44], co: 45, pad: 'same', seed: 34, oneD: [1, 3] },
+  { x: [2, 15, 9, 46], co: 43, pad: [[0, 0], [2, 0], [0, 0], [0, 0]], seed: 35, oneD: [3, 1] },
 ];
 
 function describe(c: Case): string {
-  return `x ${c.x} k${c.k ?? 3} co ${c.co} pad ${JSON.stringify(c.pad)}`;
+  return `x ${c.x} ${c.oneD ? c.oneD.join('×') : `k${c.k ?? 3}`} co ${c.co} pad ${JSON.stringify(c.pad)}`;
 }
 
 function tensors(c: Case) {
-  const k = c.k ?? 3;
-  const w = tf.tensor4d(randomValues(k * k * c.x[3] * c.co, c.seed + 1), [k, k, c.x[3], c.co]);
+  const [kh, kw] = c.oneD ?? [c.k ?? 3, c.k ?? 3];
+  const w = tf.tensor4d(randomValues(kh * kw * c.x[3] * c.co, c.seed + 1), [kh, kw, c.x[3], c.co]);
   const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), c.seed), c.x);
   return { x, w };
 }
@@ -102,7 +111,7 @@ test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride ph
     const cpu = await onBackend('cpu', () => passes(c));
     const im2col = await withWinograd(false, () => onBackend('wasm', () => passes(c)));
     // 3×3: with 2×2 output tiles only, then with 4×4 tiles where there are enough (the default).
-    const variants = c.k === 4 ? [true] : [false, true];
+    const variants = c.k === 4 || c.oneD ? [true] : [false, true];
     const runs: Float32Array[][] = [];
     for (const m4 of variants) {
       const winograd = await withTiles(m4, () => withWinograd(true, () => onBackend('wasm', () => passes(c))));
@@ -112,10 +121,11 @@ test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride ph
         const err = relError(winograd[i]!, cpu[i]!);
         assert.ok(err < 1e-4, `${what}: rel error ${err}`);
         assert.ok(relError(im2col[i]!, cpu[i]!) < 1e-4, `${what} (im2col)`);
+        if (c.oneD && name === 'filter gradient') continue; // im2col's
         assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]), `${what}: Winograd and im2col agree bit for bit (did Winograd run?)`);
       }
     }
-    const plan = c.k === 4 ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), true);
+    const plan = c.k === 4 || c.oneD ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), true);
     if (F4_SEEDS.includes(c.seed)) assert.equal(plan?.geometry.m, 4, `${describe(c)} should take 4×4 tiles`);
     if (plan?.geometry.m === 4) {
       assert.ok(runs[1]![0]!.some((v, j) => v !== runs[0]![0]![j]), `${describe(c)}: 4×4 and 2×2 tiles agree bit for bit (did F(4×4, 3×3) run?)`);

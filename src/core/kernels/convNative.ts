@@ -13,7 +13,9 @@ import { type NativeKernels, nativeKernels } from './nativeModule.js';
 import type { Job } from './nativeThreads.js';
 import type { Pass } from './nativeThreadsProtocol.js';
 import type { BackendWasm, KernelArgs, TensorInputs } from './wasmOps.js';
-import { type WinogradCall, filterGradCall, filterViewInts, forwardCall, geometryInts, inputGradCalls } from './winogradPlan.js';
+import {
+  type WinogradCall, directMacs, filterGradCall, filterViewInts, forwardCall, geometryInts, inputGradCalls, transformedFloats,
+} from './winogradPlan.js';
 
 /**
  * Output pixels per im2col chunk: ~4 MB of col (256 K and 64 K floats measured no faster), and at
@@ -166,7 +168,7 @@ function runWinogradForward(
     const viewAt = putInts(nk, filterViewInts(filter));
     const uAt = nk.alloc(nk.exports.winograd_filter_floats(viewAt));
     nk.exports.winograd_filter(viewAt, wAt, uAt, nk.alloc(filter.k * filter.n));
-    const parts = partsFor(nk, g.n, g.n * g.oh * g.ow * g.r * g.r * g.ci * g.co);
+    const parts = partsFor(nk, g.n, directMacs(g));
     nk.parallel(Array.from({ length: parts }, (_, t): Job => {
       const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t), biasAt, fused?.relu ?? false));
       return { pass: 'conv_winograd', args: [geomAt, xAt, uAt, outAt, nk.alloc(nk.exports.winograd_scratch(geomAt))] };
@@ -180,8 +182,8 @@ function runWinogradFilterGrad(
   nk: NativeKernels, wasm: BackendWasm, call: WinogradCall, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[],
 ): tf.TensorInfo {
   const { geometry: g, filter } = call;
-  const parts = partsFor(nk, g.n, g.n * g.oh * g.ow * g.r * g.r * g.ci * g.co);
-  const partSize = (g.r + g.m - 1) ** 2 * g.ci * g.co;
+  const parts = partsFor(nk, g.n, directMacs(g));
+  const partSize = transformedFloats(g);
   nk.reset();
   const xAt = nk.put(wasm.typedArrayFromHeap(x) as Float32Array);
   const dyAt = nk.put(wasm.typedArrayFromHeap(dy) as Float32Array);

@@ -18,13 +18,19 @@ import type * as tf from '@tensorflow/tfjs';
 export const MIN_CHANNELS = 16;
 export const MIN_TILES = 128;
 
-/** Whether stride-1 3×3 forward passes may use F(4×4, 3×3); mutable for tests and A/B timings. */
-export const tileTuning = { m4: process.env.MEDSYN_WINOGRAD_F4?.trim() !== '0' };
+/**
+ * Whether stride-1 3×3 forward passes may use F(4×4, 3×3) (MEDSYN_WINOGRAD_F4=0: no), and 1-D kernels F(2, r)
+ * (MEDSYN_WINOGRAD_1D=0: no); mutable for tests and A/B timings.
+ */
+export const tileTuning = {
+  m4: process.env.MEDSYN_WINOGRAD_F4?.trim() !== '0',
+  oneD: process.env.MEDSYN_WINOGRAD_1D?.trim() !== '0',
+};
 
 
 /** native/winograd.c's FilterView: how the GEMM's B (the transformed filter) is read from w. */
 export interface FilterView {
-  readonly r: 2 | 3;
+  readonly r: 2 | 3 | 7;
   /** The virtual conv's input and output channels (the GEMM's K and N). */
   readonly k: number;
   readonly n: number;
@@ -34,10 +40,12 @@ export interface FilterView {
   readonly pb: number;
   /** Output tile side: 2, or 4 for F(4×4, 3×3) (forward passes only). */
   readonly m: 2 | 4;
+  /** A 1-D kernel (1×r or r×1): F(2, r) along its one axis. */
+  readonly d1?: boolean;
 }
 
 export function filterViewInts(f: FilterView): number[] {
-  return [f.r, f.k, f.n, f.mode, f.pa, f.pb, f.m];
+  return [f.r, f.k, f.n, f.mode, f.pa, f.pb, f.m, f.d1 ? 1 : 0];
 }
 
 /** The virtual conv one native call computes (fields of native/conv.h's Geom). */
@@ -49,7 +57,9 @@ export interface WinogradGeometry {
   readonly oh: number;
   readonly ow: number;
   readonly co: number;
-  readonly r: 2 | 3;
+  readonly r: 2 | 3 | 7;
+  /** 1-D kernels: 1×r ('w', along x) or r×1 ('h'); absent: r×r. */
+  readonly axis?: 'h' | 'w';
   /** Output tile side (2, or 4 for F(4×4, 3×3)). */
   readonly m: 2 | 4;
   readonly pt: number;
@@ -68,14 +78,26 @@ export interface WinogradCall {
 /** Geom's 27 int32 fields for images [b0, b1) (bias: module byte offset or 0). */
 export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt = 0, relu = false): number[] {
   return [
-    g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.r, g.r, 1, 1, g.pt, g.pl, 0, b0, b1, biasAt, relu ? 1 : 0,
+    g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.axis === 'w' ? 1 : g.r, g.axis === 'h' ? 1 : g.r, 1, 1, g.pt, g.pl, 0, b0, b1,
+    biasAt, relu ? 1 : 0,
     g.view ? 1 : 0, g.view?.xh ?? 0, g.view?.xw ?? 0, g.view?.xc ?? 0, g.view?.xt ?? 0, g.view?.xl ?? 0,
     g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0, g.m,
   ];
 }
 
 export function tiles(g: WinogradGeometry): number {
-  return g.n * Math.ceil(g.oh / g.m) * Math.ceil(g.ow / g.m);
+  return g.n * Math.ceil(g.oh / (g.axis === 'w' ? 1 : g.m)) * Math.ceil(g.ow / (g.axis === 'h' ? 1 : g.m));
+}
+
+/** Multiply-adds of the direct conv a call replaces (for the thread split). */
+export function directMacs(g: WinogradGeometry): number {
+  return g.n * g.oh * g.ow * g.r * (g.axis ? 1 : g.r) * g.ci * g.co;
+}
+
+/** Floats of one filter-gradient partial in the transformed domain. */
+export function transformedFloats(g: WinogradGeometry): number {
+  const alpha = g.r + g.m - 1;
+  return (g.axis ? alpha : alpha * alpha) * g.ci * g.co;
 }
 
 function worthIt(g: WinogradGeometry): boolean {
@@ -88,6 +110,15 @@ function plain(info: tf.backend_util.Conv2DInfo): boolean {
 
 function stride1x3(info: tf.backend_util.Conv2DInfo): boolean {
   return plain(info) && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1;
+}
+
+/** Stride-1 1×7, 7×1, 1×3 and 3×1 kernels (FID Inception's factorised convs): 1-D F(2, r). */
+function stride1xR(info: tf.backend_util.Conv2DInfo): { r: 3 | 7; axis: 'h' | 'w' } | null {
+  if (!plain(info) || info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  if (kh === 1 && (kw === 7 || kw === 3)) return { r: kw, axis: 'w' };
+  if (kw === 1 && (kh === 7 || kh === 3)) return { r: kh, axis: 'h' };
+  return null;
 }
 
 /** 4×4 stride 2 with padding 0–2 before (so every input-gradient phase pads its dy by 0 or 1) and Ci % 4 = 0. */
@@ -107,6 +138,12 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
     const geometry: WinogradGeometry = { ...big, m: 2 };
     return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
   }
+  const oneD = tileTuning.oneD ? stride1xR(info) : null;
+  if (oneD) {
+    const r = oneD.r;
+    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r, axis: oneD.axis, m: 2, pt: info.padInfo.top, pl: info.padInfo.left };
+    return worthIt(geometry) ? { geometry, filter: { r, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2, d1: true } } : null;
+  }
   if (stride2x4(info)) {
     // y[i] = Σ_{u', a} x[2(i + u') + a − top] · w[2u' + a]: a valid 2×2 conv over the view (oh + 1 rows).
     const geometry: WinogradGeometry = {
@@ -123,7 +160,8 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
  * finish), or null.
  */
 export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
-  return forwardCall(info, false);
+  const call = forwardCall(info, false);
+  return call?.geometry.axis ? null : call; // no 1-D filter gradient (Inception only runs forward)
 }
 
 /**
