@@ -125,8 +125,15 @@ static const float G8[8][7] = {
   {32.0f / 45, 16.0f / 45, 8.0f / 45, 4.0f / 45, 2.0f / 45, 1.0f / 45, 1.0f / 90},
   {32.0f / 45, -16.0f / 45, 8.0f / 45, -4.0f / 45, 2.0f / 45, -1.0f / 45, 1.0f / 90}, {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f}};
 
+/* F(2×2, 5×5): α = 6, the points and Bᵀ of F(4×4, 3×3) (input_tile6); scripts/winograd-matrices.py checks them. */
+static const float G5[6][5] = {
+  {1.0f / 4, 0.0f, 0.0f, 0.0f, 0.0f}, {-1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6},
+  {-1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6}, {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3},
+  {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3}, {0.0f, 0.0f, 0.0f, 0.0f, 1.0f}};
+
 /* G[i][a] of F(m, r) (see the top of the file; 1-D kernels use the tables above). */
 static float g_coef(int m, int r, int i, int a) {
+  if (r == 5) return G5[i][a];
   if (m == 4) { /* F(4, 3), Lavin & Gray's points 0, ±1, ±2, ∞ */
     static const float G6[6][3] = {
       {0.25f, 0, 0}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
@@ -472,6 +479,42 @@ ONE_D_INPUT(8, BT8)
 ONE_D_OUTPUT(4, AT4)
 ONE_D_OUTPUT(8, AT8)
 
+/* y 2×2 tile of F(2×2, 5×5) = Aᵀ M A with Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 1]] (+ bias, ReLU). */
+static inline void at6_2(v128_t i0, v128_t i1, v128_t i2, v128_t i3, v128_t i4, v128_t i5, v128_t *o) {
+  v128_t s12 = wasm_f32x4_add(i1, i2), d12 = wasm_f32x4_sub(i1, i2);
+  v128_t s34 = wasm_f32x4_add(i3, i4), d34 = wasm_f32x4_sub(i3, i4);
+  o[0] = wasm_f32x4_add(wasm_f32x4_add(i0, s12), s34);
+  o[1] = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_add(d34, d34)), i5);
+}
+
+static inline void output_tile6_2(const Geom *g, const float *m, long mstride, int b, int oy0, int ox0, int o, int no,
+                                  float *y) {
+  const float *bias = g->bias ? (const float *)(long)g->bias : 0;
+  v128_t bv = bias ? load_part(bias + o, no) : wasm_f32x4_splat(0.0f);
+  v128_t s[2][6];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < 6; j++) {
+    v128_t col[2];
+    at6_2(load_part(m + j * mstride, no), load_part(m + (6 + j) * mstride, no), load_part(m + (12 + j) * mstride, no),
+          load_part(m + (18 + j) * mstride, no), load_part(m + (24 + j) * mstride, no),
+          load_part(m + (30 + j) * mstride, no), col);
+    s[0][j] = col[0];
+    s[1][j] = col[1];
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < 2; i++) {
+    v128_t r[2];
+    at6_2(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 2; j++) {
+      float *dst = out_at(g, y, b, oy0 + i, ox0 + j, o);
+      if (!dst) continue;
+      v128_t v = wasm_f32x4_add(r[j], bv);
+      store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
+    }
+  }
+}
+
 /* Input transforms of tiles [t0, t0 + nb) (tile t0 = image b, tile row ty, column tx) into V. */
 static void input_block(const Geom *g, const float *x, int nb, int b, int ty, int tx, float *v, long vstride) {
   int m = tile_side(g), tr = tile_rows(g), tc = tile_cols(g), th = (g->oh + tr - 1) / tr, tw = (g->ow + tc - 1) / tc;
@@ -484,7 +527,7 @@ static void input_block(const Geom *g, const float *x, int nb, int b, int ty, in
       if (one_d(g)) {
         if (a == 8) input_tile_1d_8(g, x, b, iy0, ix0, c, nc, dst, vstride);
         else input_tile_1d_4(g, x, b, iy0, ix0, c, nc, dst, vstride);
-      } else if (m == 4) {
+      } else if (a == 6) { /* F(4×4, 3×3) and F(2×2, 5×5) share the points and Bᵀ */
         input_tile6(g, x, b, iy0, ix0, c, nc, dst, vstride);
       } else {
         input_tile(g, x, b, iy0, ix0, c, nc, dst, vstride);
@@ -521,6 +564,8 @@ __attribute__((export_name("conv_winograd"))) void conv_winograd(
           else output_tile_1d_4(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
         } else if (ms == 4) {
           output_tile6(g, src, mstride, by, 4 * y0, 4 * x0, o, no, y);
+        } else if (a == 6) {
+          output_tile6_2(g, src, mstride, by, 2 * y0, 2 * x0, o, no, y);
         } else {
           output_tile(g, src, mstride, by, 2 * y0, 2 * x0, o, no, y);
         }

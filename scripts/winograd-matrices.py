@@ -73,3 +73,11 @@ if __name__ == '__main__':
         print(f'static const float BT{suffix}[{m + r - 1}][{m + r - 1}] = {c_table(bt)};')
         print(f'static const float AT{suffix}[{m}][{m + r - 1}] = {c_table(at)};')
         print(f'static const float G{suffix}[{m + r - 1}][{r}] = {c_table(g)};')
+    # F(2×2, 5×5) reuses F(4×4, 3×3)'s input transform (Lavin & Gray's Bᵀ for the points 0, ±1, ±2, ∞)
+    lavin_bt = [[F(x) for x in row] for row in [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                                               [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]]
+    at, g, bt = derive(2, 5, [F(0), F(1), F(-1), F(2), F(-2)])
+    assert bt == lavin_bt and check(2, 5, at, g, bt), 'F(2, 5) failed'
+    print('/* F(2, 5), points 0, 1, -1, 2, -2, inf (Bᵀ = F(4, 3)\'s): checked */')
+    print(f'static const float AT6_2[2][6] = {c_table(at)};')
+    print(f'static const float G5[6][5] = {c_table(g)};')

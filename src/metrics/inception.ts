@@ -502,9 +502,8 @@ export function preprocessForInception(images: tf.Tensor4D, mode: InceptionPrepr
     return tf.tidy(() => {
       // gray → RGB by a broadcast multiply with ones (exact; TF.js wasm's channel concat took 9× as long)
       const rgb = c === 1 ? tf.mul(images, tf.ones([1, 1, 1, 3])) as tf.Tensor4D : images;
-      return (h === INCEPTION_SIZE && w === INCEPTION_SIZE)
-        ? tf.clone(rgb)
-        : tf.image.resizeBilinear(rgb, [INCEPTION_SIZE, INCEPTION_SIZE], false, true);
+      if (h !== INCEPTION_SIZE || w !== INCEPTION_SIZE) return tf.image.resizeBilinear(rgb, [INCEPTION_SIZE, INCEPTION_SIZE], false, true);
+      return rgb === images ? tf.clone(rgb) : rgb; // a new tensor either way (the caller disposes it)
     });
   }
   // clean-fid: v = (x + 1)·127.5 ∈ [0, 255]; Pillow bicubic per channel; clip; (v − 128)/128. Gray replicated first.
@@ -546,9 +545,9 @@ export async function extractInceptionFeatures(net: FidInception, images: tf.Ten
   const logits = opts.logits ? new Float32Array(n * LOGITS_DIM) : undefined;
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
-    const batch = tf.slice(images, [start, 0, 0, 0], [m, -1, -1, -1]);
+    const batch = m === n ? images : tf.slice(images, [start, 0, 0, 0], [m, -1, -1, -1]); // one batch: no copy
     const x = preprocessForInception(batch, opts.mode);
-    batch.dispose();
+    if (batch !== images) batch.dispose();
     const out = net.forward(x, { logits: !!logits });
     x.dispose();
     pool3.set(await out.pool3.data() as Float32Array, start * POOL3_DIM);

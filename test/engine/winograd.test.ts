@@ -1,5 +1,5 @@
 /**
- * Stride-1 3×3 convolutions on Winograd F(2×2, 3×3) (native/winograd.c, chosen by convNative.ts's
+ * Convolutions on Winograd minimal filtering (native/winograd.c, chosen by winogradPlan.ts
  * winogradEligible): forward, FusedConv2D (bias, ReLU), the stride-1 input gradient (a forward conv over dy) and
  * the filter gradient (the transform's adjoint, per-thread partials in the transformed domain) against the cpu
  * backend, with odd sizes (partial 2×2 tiles), channel counts that are not multiples of 4
@@ -25,7 +25,10 @@ interface Case {
   readonly seed: number;
   /** 3: 3×3 stride 1 (F(2×2, 3×3)); 4: 4×4 stride 2 (F(2×2, 2×2) over the stride phases). Default 3. */
   readonly k?: 3 | 4;
-  /** A 1-D stride-1 kernel [KH, KW] (1×7, 7×1, 1×3, 3×1: F(2, r) along one axis; no Winograd filter gradient). */
+  /**
+   * Another stride-1 kernel [KH, KW]: 1×7, 7×1, 1×3, 3×1 (F(2, r) along one axis) or 5×5 (F(2×2, 5×5)); their
+   * filter gradients stay on im2col.
+   */
   readonly oneD?: [number, number];
 }
 
@@ -54,6 +57,9 @@ const cases: Case[] = [
   { x: [2, 15, 21, 19], co: 20, pad: 'valid', seed: 33, oneD: [1, 7] },
   { x: [2, 9, 15, 44], co: 45, pad: 'same', seed: 34, oneD: [1, 3] },
   { x: [2, 15, 9, 46], co: 43, pad: [[0, 0], [2, 0], [0, 0], [0, 0]], seed: 35, oneD: [3, 1] },
+  // 5×5 (FID Inception's Mixed_5 branch): F(2×2, 5×5).
+  { x: [2, 21, 19, 24], co: 20, pad: 'same', seed: 41, oneD: [5, 5] },
+  { x: [2, 20, 22, 17], co: 18, pad: 'valid', seed: 42, oneD: [5, 5] },
 ];
 
 function describe(c: Case): string {

@@ -19,18 +19,19 @@ export const MIN_CHANNELS = 16;
 export const MIN_TILES = 128;
 
 /**
- * Whether stride-1 3×3 forward passes may use F(4×4, 3×3) (MEDSYN_WINOGRAD_F4=0: no), and 1-D kernels F(2, r)
- * (MEDSYN_WINOGRAD_1D=0: no); mutable for tests and A/B timings.
+ * Whether stride-1 3×3 forward passes may use F(4×4, 3×3) (MEDSYN_WINOGRAD_F4=0: no), 1-D kernels F(2, r)
+ * (MEDSYN_WINOGRAD_1D=0: no) and 5×5 kernels F(2×2, 5×5) (MEDSYN_WINOGRAD_F5=0: no); mutable for tests and A/B.
  */
 export const tileTuning = {
   m4: process.env.MEDSYN_WINOGRAD_F4?.trim() !== '0',
   oneD: process.env.MEDSYN_WINOGRAD_1D?.trim() !== '0',
+  f5: process.env.MEDSYN_WINOGRAD_F5?.trim() !== '0',
 };
 
 
 /** native/winograd.c's FilterView: how the GEMM's B (the transformed filter) is read from w. */
 export interface FilterView {
-  readonly r: 2 | 3 | 7;
+  readonly r: 2 | 3 | 5 | 7;
   /** The virtual conv's input and output channels (the GEMM's K and N). */
   readonly k: number;
   readonly n: number;
@@ -57,7 +58,7 @@ export interface WinogradGeometry {
   readonly oh: number;
   readonly ow: number;
   readonly co: number;
-  readonly r: 2 | 3 | 7;
+  readonly r: 2 | 3 | 5 | 7;
   /** 1-D kernels: 1×r ('w', along x) or r×1 ('h'); absent: r×r. */
   readonly axis?: 'h' | 'w';
   /** Output tile side (2, or 4 for F(4×4, 3×3)). */
@@ -138,6 +139,11 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
     const geometry: WinogradGeometry = { ...big, m: 2 };
     return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
   }
+  if (tileTuning.f5 && plain(info) && info.filterHeight === 5 && info.filterWidth === 5 && info.strideHeight === 1 &&
+    info.strideWidth === 1) { // FID Inception's Mixed_5 5×5 branch: F(2×2, 5×5), 36 multiplies per 4 outputs instead of 100
+    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 5, m: 2, pt: info.padInfo.top, pl: info.padInfo.left };
+    return worthIt(geometry) ? { geometry, filter: { r: 5, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
+  }
   const oneD = tileTuning.oneD ? stride1xR(info) : null;
   if (oneD) {
     const r = oneD.r;
@@ -161,7 +167,8 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
  */
 export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
   const call = forwardCall(info, false);
-  return call?.geometry.axis ? null : call; // no 1-D filter gradient (Inception only runs forward)
+  // no 1-D or 5×5 filter gradient (Inception only runs forward)
+  return call?.geometry.axis || call?.geometry.r === 5 ? null : call;
 }
 
 /**
