@@ -161,46 +161,53 @@ static void axpy(float *dst, const float *src, float c, long count) {
  * u[ξ] = pack((G g Gᵀ)[ξ]): position (i, j) is Σ_{a,b} G[i][a]·G[j][b]·g[a][b], a combination of the r²
  * virtual taps over all K·N channel pairs at once. scratch: K·N floats (one unpacked position, laid out as
  * w's blocks are: [K, N] for modes 0 and 1, [N, K] for mode 2, which the packing transposes).
- * Runs on the calling thread only (its coefficient table is a stack array).
+ * This call does positions [range & 0xffff, range >> 16), so threads can split a filter (convNative.ts).
  */
-__attribute__((export_name("winograd_filter"))) void winograd_filter(
-    const FilterView *f, const float *w, float *u, float *scratch) {
+__attribute__((export_name("winograd_filter_range"))) void winograd_filter_range(
+    const FilterView *f, const float *w, float *u, float *scratch, int range) {
   int r = f->r, a = view_alpha(f), m = f->m == 4 ? 4 : 2;
   long taps = (long)f->k * f->n;
   int packed = sgemm_packed_floats(f->k, f->n);
-  if (f->d1) { /* u[i] = pack(Σ_t G[i][t]·w[t]) */
-    for (int i = 0; i < a; i++) {
-      for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
+  for (int q = range & 0xffff; q < range >> 16; q++) {
+    for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
+    if (f->d1) { /* u[q] = pack(Σ_t G[q][t]·w[t]) */
       for (int t = 0; t < r; t++) {
-        float c = r == 7 ? G8[i][t] : G4[i][t];
+        float c = r == 7 ? G8[q][t] : G4[q][t];
         if (c != 0.0f) axpy(scratch, w + t * taps, c, taps);
       }
-      sgemm_pack_b(f->n, f->k, scratch, f->n, 1, u + (long)i * packed);
+      sgemm_pack_b(f->n, f->k, scratch, f->n, 1, u + (long)q * packed);
+      continue;
     }
-    return;
-  }
-  for (int i = 0; i < a; i++) {
-    for (int j = 0; j < a; j++) {
-      for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
-      for (int tu = 0; tu < r; tu++) {
-        for (int tv = 0; tv < r; tv++) {
-          float c = g_coef(m, r, i, tu) * g_coef(m, r, j, tv);
-          if (c == 0.0f) continue;
-          if (f->mode == 0) {
-            axpy(scratch, w + (tu * r + tv) * taps, c, taps);
-          } else if (f->mode == 1) {
-            long quarter = taps / 4;
-            for (int p = 0; p < 4; p++) axpy(scratch + p * quarter, w + ((2 * tu + (p >> 1)) * 4 + 2 * tv + (p & 1)) * quarter, c, quarter);
-          } else {
-            axpy(scratch, w + ((2 * (1 - tu) + f->pa) * 4 + 2 * (1 - tv) + f->pb) * taps, c, taps);
-          }
+    int i = q / a, j = q % a;
+    for (int tu = 0; tu < r; tu++) {
+      for (int tv = 0; tv < r; tv++) {
+        float c = g_coef(m, r, i, tu) * g_coef(m, r, j, tv);
+        if (c == 0.0f) continue;
+        if (f->mode == 0) {
+          axpy(scratch, w + (tu * r + tv) * taps, c, taps);
+        } else if (f->mode == 1) {
+          long quarter = taps / 4;
+          for (int p = 0; p < 4; p++) axpy(scratch + p * quarter, w + ((2 * tu + (p >> 1)) * 4 + 2 * tv + (p & 1)) * quarter, c, quarter);
+        } else {
+          axpy(scratch, w + ((2 * (1 - tu) + f->pa) * 4 + 2 * (1 - tv) + f->pb) * taps, c, taps);
         }
       }
-      float *dst = u + (long)(i * a + j) * packed;
-      if (f->mode == 2) sgemm_pack_b(f->n, f->k, scratch, 1, f->k, dst); /* B(p, j) = block[j·K + p] */
-      else sgemm_pack_b(f->n, f->k, scratch, f->n, 1, dst);
     }
+    float *dst = u + (long)q * packed;
+    if (f->mode == 2) sgemm_pack_b(f->n, f->k, scratch, 1, f->k, dst); /* B(p, j) = block[j·K + p] */
+    else sgemm_pack_b(f->n, f->k, scratch, f->n, 1, dst);
   }
+}
+
+/* Every position (winograd_filter_range over [0, α²) or [0, α) for 1-D kernels). */
+__attribute__((export_name("winograd_filter"))) void winograd_filter(
+    const FilterView *f, const float *w, float *u, float *scratch) {
+  winograd_filter_range(f, w, u, scratch, (f->d1 ? view_alpha(f) : view_alpha(f) * view_alpha(f)) << 16);
+}
+
+/* Positions of the transformed filter (α², or α for 1-D kernels): winograd_filter_range splits over them. */
+__attribute__((export_name("winograd_positions"))) int winograd_positions(const FilterView *f) {
+  return f->d1 ? view_alpha(f) : view_alpha(f) * view_alpha(f);
 }
 
 /* ---------------------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 /**
- * Convolutions on Winograd minimal filtering (native/winograd.c, chosen by winogradPlan.ts
- * winogradEligible): forward, FusedConv2D (bias, ReLU), the stride-1 input gradient (a forward conv over dy) and
+ * Convolutions on Winograd minimal filtering (native/winograd.c, planned by winogradPlan.ts): F(2×2, 3×3) and
+ * F(4×4, 3×3), F(2×2, 2×2) over the phases of 4×4 stride-2 convs, 1-D F(2, 7) / F(2, 3), F(2×2, 5×5). Forward,
+ * FusedConv2D (bias, ReLU), the input gradient (a forward conv over dy, or four output phases for stride 2) and
  * the filter gradient (the transform's adjoint, per-thread partials in the transformed domain) against the cpu
- * backend, with odd sizes (partial 2×2 tiles), channel counts that are not multiples of 4
- * (the transforms' channel tail), explicit asymmetric padding, and more tiles than one block holds. Each case
- * also runs with Winograd off: the results must differ in some bits, so the Winograd path really ran.
+ * backend, with odd sizes (partial tiles), channel counts that are not multiples of 4 (the transforms' channel
+ * tail), explicit asymmetric padding, and more tiles than one block holds. Each case also runs with Winograd
+ * off: the results must differ in some bits, so the Winograd path really ran. Seed 19 is large enough for the
+ * filter transform to be split over the threads by positions (winograd_filter_range).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +46,8 @@ const cases: Case[] = [
   { x: [2, 33, 35, 18], co: 18, pad: 'same', seed: 16 },
   { x: [1, 46, 50, 24], co: 20, pad: 'valid', seed: 17 },
   { x: [2, 41, 38, 16], co: 17, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], seed: 18 },
+  // 16 positions × 64 × 64 = 2^16 transformed filter floats: the filter transform is split over the threads.
+  { x: [2, 16, 16, 64], co: 64, pad: 'same', seed: 19 },
   // 4×4 stride 2 ('same' pads 1 before; odd sizes pad 1 before and 2 after; 'valid' 0; explicit 2 before),
   // ≥ 128 tiles per pass and per input-gradient phase; Ci a multiple of 4 (the phase view), Co anything ≥ 16.
   { x: [2, 34, 30, 16], co: 17, pad: 'same', seed: 21, k: 4 },

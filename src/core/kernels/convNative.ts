@@ -93,8 +93,10 @@ function supported(info: tf.backend_util.Conv2DInfo): boolean {
 
 /** Passes under this many multiply-adds stay on one thread (a job hand-off costs ~20–50 µs). */
 const MIN_PARALLEL_MACS = 1 << 20;
+/** Winograd filter transforms under this many output floats stay on one thread. */
+const MIN_PARALLEL_FILTER_FLOATS = 1 << 16;
 
-/** Images [b0, b1) of job t when n images are split into `parts`. */
+/** Items [lo, hi) of part t when n items (images, filter positions) are split into `parts`. */
 function imageRange(n: number, parts: number, t: number): [number, number] {
   return [Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts)];
 }
@@ -170,7 +172,13 @@ function runWinogradForward(
   for (const { geometry: g, filter } of calls) {
     const viewAt = putInts(nk, filterViewInts(filter));
     const uAt = nk.alloc(nk.exports.winograd_filter_floats(viewAt));
-    nk.exports.winograd_filter(viewAt, wAt, uAt, nk.alloc(filter.k * filter.n));
+    // the transform, split by positions over the threads (each with its own K·N scratch)
+    const positions = nk.exports.winograd_positions(viewAt);
+    const tparts = positions * filter.k * filter.n >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
+    nk.parallel(Array.from({ length: tparts }, (_, t): Job => {
+      const [q0, q1] = imageRange(positions, tparts, t);
+      return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(filter.k * filter.n), q0 | (q1 << 16)] };
+    }));
     const parts = partsFor(nk, g.n, directMacs(g));
     nk.parallel(Array.from({ length: parts }, (_, t): Job => {
       const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t), biasAt, fused?.relu ?? false));
