@@ -28,6 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initEngine, type EngineInfo } from '../src/core/engine.js';
+import { convTuning } from '../src/core/kernels/convNative.js';
+import { tileTuning } from '../src/core/kernels/winogradPlan.js';
 import { frechetCase, ganCase, inceptionCase, unetCase, type Timing } from './cases.js';
 import { memoryRun } from './memory.js';
 import { PYTHON, REFERENCE_THREADS, runReference, type ReferenceResult } from './reference.js';
@@ -217,6 +219,8 @@ async function main(): Promise<void> {
     cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gb: os.totalmem() / 2 ** 30, node: process.version,
     backend: engine?.backend ?? null, tfjs: engine?.tfjsVersion ?? null, simd: engine?.wasmSimd ?? null,
     threads: engine?.wasmThreads ?? null, native_threads: engine?.nativeThreads ?? null,
+    native_relaxed_simd: engine?.nativeRelaxedSimd ?? null,
+    winograd: convTuning.winograd ? { f4x4: tileTuning.m4, one_d: tileTuning.oneD, f5x5: tileTuning.f5 } : false,
     load_average_start: loadStart, load_average_end: os.loadavg(), date: new Date().toISOString(), reference: { ...reference, threads: refThreads },
   };
   console.log(JSON.stringify({ machine, quick, cases }, null, table ? 2 : 0));
