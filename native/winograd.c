@@ -246,18 +246,21 @@ static inline Window window(const Geom *g, const float *x, int b, int iy0, int i
   return win;
 }
 
+/* Element (i, j) of a tile window: nc channels, zeros outside x (the padding). */
+static inline v128_t tile_at(const Window *win, int i, int j, int nc) {
+  return (win->rows >> i & win->cols >> j & 1) ? load_part(win->origin + i * win->sy + j * win->sx, nc) : wasm_f32x4_splat(0.0f);
+}
+
 /* V[ξ][tile][c..c+nc) = (Bᵀ d B)[ξ]; elements outside x read as zeros (the padding). */
 static inline void input_tile(const Geom *g, const float *x, int b, int iy0, int ix0, int c, int nc,
                               float *v, long vstride) {
   Window win = window(g, x, b, iy0, ix0, c);
-  const v128_t zero = wasm_f32x4_splat(0.0f);
   if (g->kh == 3) {
     v128_t d[4][4];
     #pragma clang loop unroll(full)
     for (int i = 0; i < 4; i++)
       #pragma clang loop unroll(full)
-      for (int j = 0; j < 4; j++)
-        d[i][j] = (win.rows >> i & win.cols >> j & 1) ? load_part(win.origin + i * win.sy + j * win.sx, nc) : zero;
+      for (int j = 0; j < 4; j++) d[i][j] = tile_at(&win, i, j, nc);
     v128_t t[4][4];
     #pragma clang loop unroll(full)
     for (int j = 0; j < 4; j++) { /* t = Bᵀ d */
@@ -280,8 +283,7 @@ static inline void input_tile(const Geom *g, const float *x, int b, int iy0, int
     #pragma clang loop unroll(full)
     for (int i = 0; i < 3; i++)
       #pragma clang loop unroll(full)
-      for (int j = 0; j < 3; j++)
-        d[i][j] = (win.rows >> i & win.cols >> j & 1) ? load_part(win.origin + i * win.sy + j * win.sx, nc) : zero;
+      for (int j = 0; j < 3; j++) d[i][j] = tile_at(&win, i, j, nc);
     v128_t t[3][3];
     #pragma clang loop unroll(full)
     for (int j = 0; j < 3; j++) { /* t = Bᵀ d */
@@ -305,6 +307,12 @@ static inline float *out_at(const Geom *g, float *y, int b, int oy, int ox, int 
   int ry = 2 * oy + (g->yph >> 1), rx = 2 * ox + (g->yph & 1);
   if (ry >= g->yh || rx >= g->yw) return 0;
   return y + (((long)b * g->yh + ry) * g->yw + rx) * g->co + o;
+}
+
+/* Stores v (bias added), after ReLU when g says so, at virtual output pixel (b, oy, ox) unless it is outside y. */
+static inline void put_pixel(const Geom *g, float *y, int b, int oy, int ox, int o, int no, v128_t v) {
+  float *dst = out_at(g, y, b, oy, ox, o);
+  if (dst) store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
 }
 
 /* y tile = Aᵀ M A (+ bias, ReLU) from M[ξ][tile][o..o+no); pixels outside y are not written. */
@@ -342,10 +350,7 @@ static inline void output_tile(const Geom *g, const float *m, long mstride, int 
     }
     #pragma clang loop unroll(full)
     for (int j = 0; j < 2; j++) {
-      float *dst = out_at(g, y, b, oy0 + i, ox0 + j, o);
-      if (!dst) continue;
-      v128_t v = wasm_f32x4_add(r[j], bv);
-      store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
+      put_pixel(g, y, b, oy0 + i, ox0 + j, o, no, wasm_f32x4_add(r[j], bv));
     }
   }
 }
@@ -379,13 +384,12 @@ static inline void bt6(v128_t i0, v128_t i1, v128_t i2, v128_t i3, v128_t i4, v1
 static inline void input_tile6(const Geom *g, const float *x, int b, int iy0, int ix0, int c, int nc,
                                float *v, long vstride) {
   Window win = window(g, x, b, iy0, ix0, c);
-  const v128_t zero = wasm_f32x4_splat(0.0f);
 #pragma clang loop unroll(full)
   for (int j = 0; j < 6; j++) { /* column j: t[:, j] = Bᵀ d[:, j] */
     v128_t d[6];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 6; i++)
-      d[i] = (win.rows >> i & win.cols >> j & 1) ? load_part(win.origin + i * win.sy + j * win.sx, nc) : zero;
+      d[i] = tile_at(&win, i, j, nc);
     v128_t t[6];
     bt6(d[0], d[1], d[2], d[3], d[4], d[5], t);
 #pragma clang loop unroll(full)
@@ -434,10 +438,7 @@ static inline void output_tile6(const Geom *g, const float *m, long mstride, int
     at6(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r);
 #pragma clang loop unroll(full)
     for (int j = 0; j < 4; j++) {
-      float *dst = out_at(g, y, b, oy0 + i, ox0 + j, o);
-      if (!dst) continue;
-      v128_t v = wasm_f32x4_add(r[j], bv);
-      store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
+      put_pixel(g, y, b, oy0 + i, ox0 + j, o, no, wasm_f32x4_add(r[j], bv));
     }
   }
 }
@@ -479,8 +480,7 @@ ONE_D_INPUT(8, BT8)
       _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) {                                           \
         if (AT[i][k] != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(AT[i][k]), mv[k]));      \
       }                                                                                                          \
-      float *dst = out_at(g, y, b, oy0 + i * dy, ox0 + i * dx, o);                                               \
-      if (dst) store_part(dst, g->relu ? wasm_f32x4_max(acc, wasm_f32x4_splat(0.0f)) : acc, no);                 \
+      put_pixel(g, y, b, oy0 + i * dy, ox0 + i * dx, o, no, acc);                                               \
     }                                                                                                            \
   }
 ONE_D_OUTPUT(4, AT4)
@@ -514,10 +514,7 @@ static inline void output_tile6_2(const Geom *g, const float *m, long mstride, i
     at6_2(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r);
 #pragma clang loop unroll(full)
     for (int j = 0; j < 2; j++) {
-      float *dst = out_at(g, y, b, oy0 + i, ox0 + j, o);
-      if (!dst) continue;
-      v128_t v = wasm_f32x4_add(r[j], bv);
-      store_part(dst, g->relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v, no);
+      put_pixel(g, y, b, oy0 + i, ox0 + j, o, no, wasm_f32x4_add(r[j], bv));
     }
   }
 }

@@ -93,28 +93,22 @@ function passes(c: Case): Float32Array[] {
   });
 }
 
-async function withWinograd<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
-  const previous = convTuning.winograd;
-  convTuning.winograd = on;
+/** Runs fn with settings[key] = value, then restores it (the kernels read these mutable tuning objects). */
+async function withSetting<S extends object, K extends keyof S, T>(settings: S, key: K, value: S[K], fn: () => Promise<T>): Promise<T> {
+  const previous = settings[key];
+  settings[key] = value;
   try {
     return await fn();
   } finally {
-    convTuning.winograd = previous;
+    settings[key] = previous;
   }
 }
+
+const withWinograd = <T>(on: boolean, fn: () => Promise<T>): Promise<T> => withSetting(convTuning, 'winograd', on, fn);
+const withTiles = <T>(m4: boolean, fn: () => Promise<T>): Promise<T> => withSetting(tileTuning, 'm4', m4, fn);
 
 /** The cases written for F(4×4, 3×3). */
 const F4_SEEDS = [11, 16, 17, 18];
-
-async function withTiles<T>(m4: boolean, fn: () => Promise<T>): Promise<T> {
-  const previous = tileTuning.m4;
-  tileTuning.m4 = m4;
-  try {
-    return await fn();
-  } finally {
-    tileTuning.m4 = previous;
-  }
-}
 
 test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride phases: forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
   for (const c of cases) {
