@@ -1,12 +1,14 @@
 /**
  * Which convolutions run on native/winograd.c, and the geometry each of its calls gets (pure arithmetic on
- * TF.js' Conv2DInfo; convNative.ts runs the calls). Two families:
+ * TF.js' Conv2DInfo; convNative.ts runs the calls). Families:
  *
- * - stride-1 3×3 (U-Net, FID Inception): F(2×2, 3×3) directly, forward and filter gradient (the stride-1
- *   input gradient is a forward conv over dy, see convNative.ts's inputGradAsForward);
+ * - stride-1 3×3 (U-Net, FID Inception): F(2×2, 3×3), forward and filter gradient (the stride-1 input gradient
+ *   is a forward conv over dy, see convNative.ts's inputGradAsForward); forward passes with ≥ MIN_TILES 4×4
+ *   tiles take F(4×4, 3×3) (tileTuning.m4);
  * - stride-2 4×4 (every DCGAN layer): a 2×2 stride-1 conv over the input's space-to-depth view (4·Ci channels,
  *   one per stride phase; Geom.view = 1), so F(2×2, 2×2), forward and filter gradient; the input gradient
- *   (the generator's transposed conv) as four 2×2 stride-1 convs over dy, one per output phase of dx.
+ *   (the generator's transposed conv) as four 2×2 stride-1 convs over dy, one per output phase of dx;
+ * - FID Inception's 1×7 / 7×1 / 1×3 / 3×1 (1-D F(2, 7), F(2, 3)) and 5×5 (F(2×2, 5×5)), forward only.
  *
  * Medians of 15, alternating with im2col, 2 threads, batch 16, this VM (3×3 forward): Winograd / im2col
  * 0.75–0.96 at 16 → 16 channels, 0.64–0.79 at 32, 0.62–0.64 from 64 up; FID Inception's 3×3 layers (2 images)
@@ -15,8 +17,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-export const MIN_CHANNELS = 16;
-export const MIN_TILES = 128;
+const MIN_CHANNELS = 16;
+const MIN_TILES = 128;
 
 /**
  * Whether stride-1 3×3 forward passes may use F(4×4, 3×3) (MEDSYN_WINOGRAD_F4=0: no), 1-D kernels F(2, r)
@@ -86,7 +88,7 @@ export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt
   ];
 }
 
-export function tiles(g: WinogradGeometry): number {
+function tiles(g: WinogradGeometry): number {
   return g.n * Math.ceil(g.oh / (g.axis === 'w' ? 1 : g.m)) * Math.ceil(g.ow / (g.axis === 'h' ? 1 : g.m));
 }
 
