@@ -97,7 +97,7 @@ const MIN_PARALLEL_MACS = 1 << 20;
 const MIN_PARALLEL_FILTER_FLOATS = 1 << 16;
 
 /** Items [lo, hi) of part t when n items (images, filter positions) are split into `parts`. */
-function imageRange(n: number, parts: number, t: number): [number, number] {
+function splitRange(n: number, parts: number, t: number): [number, number] {
   return [Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts)];
 }
 
@@ -142,7 +142,7 @@ function run(
   };
   const outAt = nk.alloc(partials * size);
   const jobs = Array.from({ length: parts }, (_, t): Job => {
-    const geomAt = putInts(nk, geometry(info, ...imageRange(n, parts, t), epilogue));
+    const geomAt = putInts(nk, geometry(info, ...splitRange(n, parts, t), epilogue));
     const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
     return { pass, args: [geomAt, aAt, bAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
   });
@@ -176,12 +176,12 @@ function runWinogradForward(
     const positions = nk.exports.winograd_positions(viewAt);
     const tparts = positions * filter.k * filter.n >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
     nk.parallel(Array.from({ length: tparts }, (_, t): Job => {
-      const [q0, q1] = imageRange(positions, tparts, t);
+      const [q0, q1] = splitRange(positions, tparts, t);
       return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(filter.k * filter.n), q0 | (q1 << 16)] };
     }));
     const parts = partsFor(nk, g.n, directMacs(g));
     nk.parallel(Array.from({ length: parts }, (_, t): Job => {
-      const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t), biasAt, fused?.relu ?? false));
+      const geomAt = putInts(nk, geometryInts(g, ...splitRange(g.n, parts, t), biasAt, fused?.relu ?? false));
       return { pass: 'conv_winograd', args: [geomAt, xAt, uAt, outAt, nk.alloc(nk.exports.winograd_scratch(geomAt))] };
     }));
   }
@@ -200,7 +200,7 @@ function runWinogradFilterGrad(
   const dyAt = nk.put(wasm.typedArrayFromHeap(dy) as Float32Array);
   const partAt = nk.alloc(parts * partSize);
   nk.parallel(Array.from({ length: parts }, (_, t): Job => {
-    const geomAt = putInts(nk, geometryInts(g, ...imageRange(g.n, parts, t)));
+    const geomAt = putInts(nk, geometryInts(g, ...splitRange(g.n, parts, t)));
     return { pass: 'conv_winograd_filter_grad', args: [geomAt, xAt, dyAt, partAt + 4 * partSize * t, nk.alloc(nk.exports.winograd_grad_scratch(geomAt))] };
   }));
   let sumAt = partAt;
