@@ -1,8 +1,9 @@
 /*
- * Convolutions by Winograd's minimal filtering F(2×2, r×r), r = 3 or 2 (Lavin & Gray, "Fast Algorithms for
- * Convolutional Neural Networks", CVPR 2016). A 2×2 output tile over the α×α input tile d (α = r + 1) is
- * Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: α² multiplies per tile and channel pair instead of 4r² (2.25× fewer for 3×3,
- * 1.78× for 2×2). Summed over input channels the ⊙ becomes α² GEMMs, one per transformed position ξ:
+ * Convolutions by Winograd's minimal filtering F(m×m, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional
+ * Neural Networks", CVPR 2016). An m×m output tile over the α×α input tile d (α = m + r − 1) is
+ * Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: α² multiplies per tile and channel pair instead of m²r² (2.25× fewer for
+ * F(2×2, 3×3), 4× for F(4×4, 3×3), 1.78× for F(2×2, 2×2), 2.8× for F(2×2, 5×5); 1-D F(2, r) along one axis for
+ * 1×r / r×1 kernels, 1.75× for r = 7). Summed over input channels the ⊙ becomes α² GEMMs, one per position ξ:
  *
  *   U[ξ] = (G g Gᵀ)[ξ]   [Ci, Co]   filter transform, once per call (winograd_filter; packed for the GEMM)
  *   V[ξ] = (Bᵀ d B)[ξ]   [T, Ci]    input transform of a block of T tiles
@@ -26,7 +27,6 @@
  * Each call covers the images [b0, b1) of g, like conv_forward, so threads split a pass by images.
  */
 #include "conv.h"
-
 
 static int tile_side(const Geom *g) { return g->tile == 4 ? 4 : 2; }
 /* 1-D kernels (1×r or r×1, FID Inception's 1×7 / 7×1 / 1×3 / 3×1): F(2, r) along one axis only. */
