@@ -7,7 +7,8 @@
  *   optD.<param>.m  optD.<param>.v          Adam moments of the discriminator's parameters
  *
  * Metadata values are JSON-encoded strings (safetensors allows only string → string): step, imagesShown, rng
- * (states by stream name), batches (the real-batch stream's position), configHash, optimizerSteps, wallTimeSec.
+ * (states by stream name), batches (the real-batch stream's position), configHash, optimizerSteps, wallTimeSec,
+ * lastLosses (the last step's losses and scores).
  * Files are written atomically (temp + rename): a crash leaves the previous checkpoint intact.
  */
 import fs from 'node:fs';
@@ -50,6 +51,11 @@ export interface CheckpointState {
   readonly optimizerSteps: Readonly<Record<string, number>>;
   /** Seconds of training so far, summed over sessions. */
   readonly wallTimeSec: number;
+  /**
+   * The last step's losses and scores (what a finished run reports as finalLosses), so a run resumed from its
+   * final checkpoint reports them too. Absent in checkpoints written before it was recorded.
+   */
+  readonly lastLosses?: Readonly<Record<string, number>>;
 }
 
 /** A network's parameters then buffers, by name (`G.<name>` in a checkpoint). */
@@ -147,6 +153,7 @@ export function readCheckpoint(file: string): CheckpointFile {
     configHash: parse('configHash') as string,
     optimizerSteps: parse('optimizerSteps') as Record<string, number>,
     wallTimeSec: parse('wallTimeSec') as number,
+    ...('lastLosses' in meta ? { lastLosses: parse('lastLosses') as Record<string, number> } : {}),
   };
   const groups = CHECKPOINT_GROUPS.filter((g) => Object.keys(decoded.tensors).some((n) => n.startsWith(`${g}.`)));
   return { file, tensors: decoded.tensors, state, groups };

@@ -148,10 +148,12 @@ export async function trainGan(opts: TrainGanOptions): Promise<TrainingSummary> 
     const settings = trainer.settings;
     let previousWallTimeSec = 0;
     let resumedFromStep: number | undefined;
+    let lastValues: Record<string, number> = {};
     if (opts.resume && fs.existsSync(latestFile)) {
       const state = trainer.restore(latestFile, hash);
       previousWallTimeSec = state.wallTimeSec;
       resumedFromStep = state.step;
+      lastValues = { ...state.lastLosses }; // a run resumed after its last step still reports them
       truncateStatsAfter(statsFile, state.step);
       const failure = path.join(runDir, FAILURE_FILE);
       if (fs.existsSync(failure)) fs.renameSync(failure, path.join(runDir, `failure-step${state.step}-${Date.now()}.json`));
@@ -171,7 +173,6 @@ export async function trainGan(opts: TrainGanOptions): Promise<TrainingSummary> 
     const wallTime = (): number => previousWallTimeSec + (performance.now() - sessionStart) / 1000;
     let lastRecordTime = sessionStart;
     let lastRecordStep = trainer.step;
-    let lastValues: Record<string, number> = {};
     const averages = new Averages();
     let baselineTensors: number | undefined;
     let leakWarned = false;
@@ -182,7 +183,7 @@ export async function trainGan(opts: TrainGanOptions): Promise<TrainingSummary> 
       return file;
     };
     const checkpoint = (withSnapshot: boolean): void => {
-      const state = trainer.loopState(hash, wallTime());
+      const state = trainer.loopState(hash, wallTime(), lastValues);
       const groups = trainer.variableGroups();
       saveCheckpoint(latestFile, groups, state);
       if (withSnapshot) {

@@ -207,8 +207,8 @@ export class Trainer {
     };
   }
 
-  /** The loop state a checkpoint stores besides the variables. */
-  loopState(runHash: string, wallTimeSec: number): CheckpointState {
+  /** The loop state a checkpoint stores besides the variables (lastLosses: the last step's values). */
+  loopState(runHash: string, wallTimeSec: number, lastLosses: Readonly<Record<string, number>> = {}): CheckpointState {
     return {
       step: this.step,
       imagesShown: this.imagesShown,
@@ -217,6 +217,7 @@ export class Trainer {
       configHash: runHash,
       optimizerSteps: { optG: this.generatorOptimizer.step, optD: this.discriminatorOptimizer.step },
       wallTimeSec,
+      lastLosses,
     };
   }
 

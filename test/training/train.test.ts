@@ -73,7 +73,7 @@ test('resuming after N steps gives bit-identical weights, optimizer state and lo
   // Every random stream in play: batch order, latents, classic augmentation, DiffAugment and GP interpolation.
   const gan = tinyGan('wgan-gp', { nCritic: 2, diffAugment: true, classicAugment: true });
   const straight = tempDir('medsyn-run-');
-  await trainQuietly({ data, gan, kimg: kimgOf(4), outDir: straight, seed: 3, checkpointKimg: kimgOf(1) }); // mid-run checkpoints and grids must not disturb the run
+  const straightRun = await trainQuietly({ data, gan, kimg: kimgOf(4), outDir: straight, seed: 3, checkpointKimg: kimgOf(1) }); // mid-run checkpoints and grids must not disturb the run
 
   const interrupted = tempDir('medsyn-run-');
   const first = await trainQuietly({ data, gan, kimg: kimgOf(2), outDir: interrupted, seed: 3 });
@@ -94,6 +94,15 @@ test('resuming after N steps gives bit-identical weights, optimizer state and lo
   const lossesOf = (dir: string): unknown[] => readStats(path.join(dir, 'stats.jsonl')).map((r) => [r.step, r.losses]);
   assert.deepEqual(lossesOf(interrupted), lossesOf(straight));
   assert.equal(readRunInfo(interrupted).sessions.length, 2);
+  assert.deepEqual(second.finalLosses, straightRun.finalLosses);
+
+  // Resumed after its last step (a study killed between the final checkpoint and recording the result): nothing
+  // to train, and the run still reports the last step's losses, from the checkpoint.
+  const third = await trainQuietly({ data, gan, kimg: kimgOf(4), outDir: interrupted, seed: 3, resume: true });
+  assert.equal(third.steps, 4);
+  assert.equal(third.resumedFromStep, 4);
+  assert.ok(Object.keys(straightRun.finalLosses).length > 0);
+  assert.deepEqual(third.finalLosses, straightRun.finalLosses);
 });
 
 test('a checkpoint is a valid safetensors file whose tensors are the ones run.json documents', async () => {
