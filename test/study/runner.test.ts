@@ -107,15 +107,20 @@ function hasStudy(dir: string): boolean {
   }
 }
 
-/** Per trial run folder: the sessions that trained at least one step and reached the end. */
+/**
+ * Per trial run folder: how many times training reached its last step and wrote that step's checkpoint (the log's
+ * "step N, kimg …; checkpoint … written" line for the largest N). Counting sessions that logged "done" instead
+ * missed a session killed between its final checkpoint and the "done" line (the resumed session trains 0 steps).
+ */
 function completedSessions(dir: string): Map<string, number> {
   const out = new Map<string, number>();
   const trials = path.join(dir, 'trials');
   for (const id of fs.readdirSync(trials)) {
     const log = path.join(trials, id, 'log.txt');
     if (!fs.existsSync(log)) continue;
-    const n = [...fs.readFileSync(log, 'utf8').matchAll(/done: \d+ steps \((\d+) trained this session\)/g)].filter((m) => Number(m[1]) > 0).length;
-    out.set(id, n);
+    const saved = [...fs.readFileSync(log, 'utf8').matchAll(/^\[[^\]]*\] step (\d+), kimg [^\n]*; checkpoint[^\n]* written$/gm)].map((m) => Number(m[1]));
+    const last = Math.max(...saved);
+    out.set(id, saved.filter((step) => step === last).length);
   }
   return out;
 }
