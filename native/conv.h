@@ -1,7 +1,7 @@
 /*
  * What native/conv.c and native/winograd.c share: the geometry the JS side writes, and the GEMM.
- * Passes that worker threads run (nativeThreadsProtocol.ts's PASSES) must not keep arrays in locals whose
- * address escapes: clang puts those on the shadow stack, one region of the shared memory for all instances.
+ * Locals clang cannot keep in registers live on the shadow stack in linear memory; every worker thread's
+ * instance gets its own (nativeModule.ts), so passes may use it, though it costs loads and stores.
  */
 #ifndef MEDSYN_CONV_H
 #define MEDSYN_CONV_H

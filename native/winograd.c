@@ -5,7 +5,7 @@
  * F(2×2, 3×3), 4× for F(4×4, 3×3), 1.78× for F(2×2, 2×2), 2.8× for F(2×2, 5×5); 1-D F(2, r) along one axis for
  * 1×r / r×1 kernels, 1.75× for r = 7). Summed over input channels the ⊙ becomes α² GEMMs, one per position ξ:
  *
- *   U[ξ] = (G g Gᵀ)[ξ]   [Ci, Co]   filter transform, once per call (winograd_filter; packed for the GEMM)
+ *   U[ξ] = (G g Gᵀ)[ξ]   [Ci, Co]   filter transform, once per call (winograd_filter_range; packed)
  *   V[ξ] = (Bᵀ d B)[ξ]   [T, Ci]    input transform of a block of T tiles
  *   M[ξ] = V[ξ] · U[ξ]   [T, Co]    sgemm_packed (V read in place)
  *   y    = Aᵀ M A (+ bias, ReLU)     output transform, 2×2 pixels per tile
@@ -59,8 +59,8 @@ __attribute__((export_name("winograd_scratch"))) int winograd_scratch(const Geom
 }
 
 /*
- * Up to 4 floats as a vector (zero beyond n), and back. Lane by lane rather than through a float[4]: locals
- * whose address is taken live on the module's shadow stack, which the worker-thread instances share (a race).
+ * Up to 4 floats as a vector (zero beyond n), and back. Lane by lane rather than through a float[4], which
+ * clang would keep on the module's shadow stack (in linear memory) instead of in registers.
  */
 static inline v128_t load_part(const float *src, int n) {
   switch (n) {
@@ -83,7 +83,7 @@ static inline void store_part(float *dst, v128_t v, int n) {
  * conv); each virtual tap's [K, N] block comes from w as FilterView says.
  */
 typedef struct {
-  int r;       /* taps per side of the virtual conv (2 or 3) */
+  int r;       /* taps per side of the virtual conv (2, 3 or 5; the length of a 1-D kernel: 3 or 7) */
   int k, n;    /* the virtual conv's input and output channels */
   int mode;    /* 0: w [r, r, k, n] as is.
                   1: w [4, 4, k/4, n] (stride 2) as its phase view: virtual tap (u, v), channels
@@ -148,6 +148,11 @@ static float g_coef(int m, int r, int i, int a) {
   return G2[i][a];
 }
 
+/* Mode 1: the [k/4, n] block of w [4, 4, k/4, n] for virtual tap (u, v), phase p = 2a + b: w[2u + a, 2v + b]. */
+static inline long phase_block(int u, int v, int p, long quarter) {
+  return ((2 * u + (p >> 1)) * 4 + 2 * v + (p & 1)) * quarter;
+}
+
 /* dst[e] += c·src[e] for e < count. */
 static void axpy(float *dst, const float *src, float c, long count) {
   v128_t cv = wasm_f32x4_splat(c);
@@ -187,7 +192,7 @@ __attribute__((export_name("winograd_filter_range"))) void winograd_filter_range
           axpy(scratch, w + (tu * r + tv) * taps, c, taps);
         } else if (f->mode == 1) {
           long quarter = taps / 4;
-          for (int p = 0; p < 4; p++) axpy(scratch + p * quarter, w + ((2 * tu + (p >> 1)) * 4 + 2 * tv + (p & 1)) * quarter, c, quarter);
+          for (int p = 0; p < 4; p++) axpy(scratch + p * quarter, w + phase_block(tu, tv, p, quarter), c, quarter);
         } else {
           axpy(scratch, w + ((2 * (1 - tu) + f->pa) * 4 + 2 * (1 - tv) + f->pb) * taps, c, taps);
         }
@@ -199,15 +204,9 @@ __attribute__((export_name("winograd_filter_range"))) void winograd_filter_range
   }
 }
 
-/* Every position (winograd_filter_range over [0, α²) or [0, α) for 1-D kernels). */
-__attribute__((export_name("winograd_filter"))) void winograd_filter(
-    const FilterView *f, const float *w, float *u, float *scratch) {
-  winograd_filter_range(f, w, u, scratch, (f->d1 ? view_alpha(f) : view_alpha(f) * view_alpha(f)) << 16);
-}
-
 /* Positions of the transformed filter (α², or α for 1-D kernels): winograd_filter_range splits over them. */
 __attribute__((export_name("winograd_positions"))) int winograd_positions(const FilterView *f) {
-  return f->d1 ? view_alpha(f) : view_alpha(f) * view_alpha(f);
+  return view_positions(f);
 }
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -541,7 +540,7 @@ static void input_block(const Geom *g, const float *x, int nb, int b, int ty, in
   }
 }
 
-/* y = conv(x, w) for images [b0, b1) of g, u = winograd_filter(w). */
+/* y = conv(x, w) for images [b0, b1) of g, u = the transformed filter (winograd_filter_range over every position). */
 __attribute__((export_name("conv_winograd"))) void conv_winograd(
     const Geom *g, const float *x, const float *u, float *y, float *scratch) {
   int ms = tile_side(g), tr = tile_rows(g), tc = tile_cols(g), a = alpha(g);
@@ -692,7 +691,7 @@ __attribute__((export_name("winograd_filter_grad_finish"))) void winograd_filter
     for (int tv = 0; tv < r; tv++) {
       float *out[4];
       if (f->mode == 1) {
-        for (int p = 0; p < 4; p++) out[p] = dw + ((2 * tu + (p >> 1)) * 4 + 2 * tv + (p & 1)) * quarter;
+        for (int p = 0; p < 4; p++) out[p] = dw + phase_block(tu, tv, p, quarter);
       } else {
         out[0] = dw + (tu * r + tv) * taps;
       }

@@ -56,7 +56,6 @@ interface Exports {
   readonly conv_winograd: (geom: number, x: number, u: number, y: number, scratch: number) => void;
   readonly winograd_scratch: (geom: number) => number;
   readonly winograd_filter_floats: (view: number) => number;
-  readonly winograd_filter: (view: number, w: number, u: number, scratch: number) => void;
   readonly winograd_filter_range: (view: number, w: number, u: number, scratch: number, range: number) => void;
   readonly winograd_positions: (view: number) => number;
   readonly conv_winograd_filter_grad: (geom: number, x: number, dy: number, d: number, scratch: number) => void;
