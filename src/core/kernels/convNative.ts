@@ -169,15 +169,16 @@ function runWinogradForward(
   const wAt = nk.put(w instanceof Float32Array ? w : wasm.typedArrayFromHeap(w) as Float32Array);
   const biasAt = fused?.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0;
   const outAt = nk.alloc(tf.util.sizeFromShape(outShape));
-  for (const { geometry: g, filter } of calls) {
-    const viewAt = putInts(nk, filterViewInts(filter));
+  for (const call of calls) {
+    const g = call.geometry;
+    const viewAt = putInts(nk, filterViewInts(call));
     const uAt = nk.alloc(nk.exports.winograd_filter_floats(viewAt));
     // the transform, split by positions over the threads (each with its own K·N scratch)
     const positions = nk.exports.winograd_positions(viewAt);
-    const tparts = positions * filter.k * filter.n >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
+    const tparts = positions * g.ci * g.co >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
     nk.parallel(Array.from({ length: tparts }, (_, t): Job => {
       const [q0, q1] = splitRange(positions, tparts, t);
-      return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(filter.k * filter.n), q0 | (q1 << 16)] };
+      return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(g.ci * g.co), q0 | (q1 << 16)] };
     }));
     const parts = partsFor(nk, g.n, directMacs(g));
     nk.parallel(Array.from({ length: parts }, (_, t): Job => {
@@ -192,7 +193,7 @@ function runWinogradForward(
 function runWinogradFilterGrad(
   nk: NativeKernels, wasm: BackendWasm, call: WinogradCall, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[],
 ): tf.TensorInfo {
-  const { geometry: g, filter } = call;
+  const g = call.geometry;
   const parts = partsFor(nk, g.n, directMacs(g));
   const partSize = transformedFloats(g);
   nk.reset();
@@ -209,7 +210,7 @@ function runWinogradFilterGrad(
     nk.exports.sum_rows(partAt, parts, partSize, sumAt, nk.alloc(partSize));
   }
   const dwAt = nk.alloc(tf.util.sizeFromShape(filterShape));
-  nk.exports.winograd_filter_grad_finish(putInts(nk, filterViewInts(filter)), sumAt, dwAt);
+  nk.exports.winograd_filter_grad_finish(putInts(nk, filterViewInts(call)), sumAt, dwAt);
   return output(nk, wasm, dwAt, filterShape);
 }
 

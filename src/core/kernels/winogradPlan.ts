@@ -31,25 +31,18 @@ export const tileTuning = {
 };
 
 
-/** native/winograd.c's FilterView: how the GEMM's B (the transformed filter) is read from w. */
-export interface FilterView {
-  readonly r: 2 | 3 | 5 | 7;
-  /** The virtual conv's input and output channels (the GEMM's K and N). */
-  readonly k: number;
-  readonly n: number;
-  /** 0: w [r, r, k, n]; 1: stride-2 w [4, 4, k/4, n] as its phase view; 2: input-gradient phase (pa, pb). */
+/**
+ * Where the filter's taps come from (native/winograd.c's FilterView.mode): 0 w [r, r, Ci, Co] as is; 1 a
+ * stride-2 w [4, 4, Ci/4, Co] read as its phase view; 2 output phase (pa, pb) of a stride-2 conv's input
+ * gradient (taps flipped, each [Ci, Co] transposed).
+ */
+export interface FilterSource {
   readonly mode: 0 | 1 | 2;
   readonly pa: number;
   readonly pb: number;
-  /** Output tile side: 2, or 4 for F(4×4, 3×3) (forward passes only). */
-  readonly m: 2 | 4;
-  /** A 1-D kernel (1×r or r×1): F(2, r) along its one axis. */
-  readonly d1?: boolean;
 }
 
-export function filterViewInts(f: FilterView): number[] {
-  return [f.r, f.k, f.n, f.mode, f.pa, f.pb, f.m, f.d1 ? 1 : 0];
-}
+const AS_IS: FilterSource = { mode: 0, pa: 0, pb: 0 };
 
 /** The virtual conv one native call computes (fields of native/conv.h's Geom). */
 export interface WinogradGeometry {
@@ -75,7 +68,12 @@ export interface WinogradGeometry {
 
 export interface WinogradCall {
   readonly geometry: WinogradGeometry;
-  readonly filter: FilterView;
+  readonly filter: FilterSource;
+}
+
+/** native/winograd.c's FilterView for a call: its size, tile and kernel shape come from the geometry. */
+export function filterViewInts({ geometry: g, filter: f }: WinogradCall): number[] {
+  return [g.r, g.ci, g.co, f.mode, f.pa, f.pb, g.m, g.axis ? 1 : 0];
 }
 
 /** Geom's 27 int32 fields for images [b0, b1) (bias: module byte offset or 0). */
@@ -115,6 +113,10 @@ function stride1x3(info: tf.backend_util.Conv2DInfo): boolean {
   return plain(info) && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1;
 }
 
+function stride1x5(info: tf.backend_util.Conv2DInfo): boolean {
+  return plain(info) && info.filterHeight === 5 && info.filterWidth === 5 && info.strideHeight === 1 && info.strideWidth === 1;
+}
+
 /** Stride-1 1×7, 7×1, 1×3 and 3×1 kernels (FID Inception's factorised convs): 1-D F(2, r). */
 function stride1xR(info: tf.backend_util.Conv2DInfo): { r: 3 | 7; axis: 'h' | 'w' } | null {
   if (!plain(info) || info.strideHeight !== 1 || info.strideWidth !== 1) return null;
@@ -134,38 +136,32 @@ function stride2x4(info: tf.backend_util.Conv2DInfo): boolean {
 /** The forward conv (also the 3×3 stride-1 input gradient's adjoint conv) on Winograd, or null. */
 export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4): WinogradCall | null {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  if (stride1x3(info)) {
-    const pads = { pt: info.padInfo.top, pl: info.padInfo.left };
-    const big: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 3, m: 4, ...pads };
-    if (m4 && worthIt(big)) return { geometry: big, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 4 } };
-    const geometry: WinogradGeometry = { ...big, m: 2 };
-    return worthIt(geometry) ? { geometry, filter: { r: 3, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
-  }
-  if (tileTuning.f5 && plain(info) && info.filterHeight === 5 && info.filterWidth === 5 && info.strideHeight === 1 &&
-    info.strideWidth === 1) { // FID Inception's Mixed_5 5×5 branch: F(2×2, 5×5), 36 multiplies per 4 outputs instead of 100
-    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r: 5, m: 2, pt: info.padInfo.top, pl: info.padInfo.left };
-    return worthIt(geometry) ? { geometry, filter: { r: 5, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2 } } : null;
-  }
+  // stride 1: the conv itself, F(m×m, r×r) (or F(m, r) along a 1-D kernel's axis)
+  const direct = (r: WinogradGeometry['r'], m: 2 | 4, axis?: 'h' | 'w'): WinogradCall | null => {
+    const geometry: WinogradGeometry = {
+      n, h, w, ci, oh, ow, co, r, m, pt: info.padInfo.top, pl: info.padInfo.left, ...(axis ? { axis } : {}),
+    };
+    return worthIt(geometry) ? { geometry, filter: AS_IS } : null;
+  };
+  if (stride1x3(info)) return (m4 ? direct(3, 4) : null) ?? direct(3, 2);
+  // FID Inception's Mixed_5 5×5 branch: F(2×2, 5×5), 36 multiplies per 4 outputs instead of 100
+  if (tileTuning.f5 && stride1x5(info)) return direct(5, 2);
   const oneD = tileTuning.oneD ? stride1xR(info) : null;
-  if (oneD) {
-    const r = oneD.r;
-    const geometry: WinogradGeometry = { n, h, w, ci, oh, ow, co, r, axis: oneD.axis, m: 2, pt: info.padInfo.top, pl: info.padInfo.left };
-    return worthIt(geometry) ? { geometry, filter: { r, k: ci, n: co, mode: 0, pa: 0, pb: 0, m: 2, d1: true } } : null;
-  }
+  if (oneD) return direct(oneD.r, 2, oneD.axis);
   if (stride2x4(info)) {
     // y[i] = Σ_{u', a} x[2(i + u') + a − top] · w[2u' + a]: a valid 2×2 conv over the view (oh + 1 rows).
     const geometry: WinogradGeometry = {
       n, h: oh + 1, w: ow + 1, ci: 4 * ci, oh, ow, co, r: 2, m: 2, pt: 0, pl: 0,
       view: { xh: h, xw: w, xc: ci, xt: info.padInfo.top, xl: info.padInfo.left },
     };
-    return worthIt(geometry) ? { geometry, filter: { r: 2, k: 4 * ci, n: co, mode: 1, pa: 0, pb: 0, m: 2 } } : null;
+    return worthIt(geometry) ? { geometry, filter: { mode: 1, pa: 0, pb: 0 } } : null;
   }
   return null;
 }
 
 /**
- * The filter gradient on Winograd (forwardCall's virtual conv with 2×2 output tiles; `filter` then says how to
- * finish), or null.
+ * The filter gradient on Winograd (forwardCall's virtual conv with 2×2 output tiles; its FilterView then says how
+ * to finish), or null.
  */
 export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
   const call = forwardCall(info, false);
@@ -193,7 +189,7 @@ export function inputGradCalls(info: tf.backend_util.Conv2DInfo): WinogradCall[]
         pt: 1 - qa, pl: 1 - qb, yPhase: { phase: 2 * a + b, yh: h, yw: w },
       };
       if (!worthIt(geometry) || geometry.oh < 1 || geometry.ow < 1) return null;
-      calls.push({ geometry, filter: { r: 2, k: co, n: ci, mode: 2, pa, pb, m: 2 } });
+      calls.push({ geometry, filter: { mode: 2, pa, pb } });
     }
   }
   return calls;
