@@ -15,11 +15,12 @@
 
 #include "conv.h"
 
-/* y[r][:] = max(y[r][:] + bias, 0) for `rows` rows of Co, as enabled by g (while the chunk is in cache). */
+/* y[r][:] = max(y[r][:] + bias, 0) for `rows` rows of Co (ldy apart), as enabled by g (while the chunk is in cache). */
 static void epilogue(const Geom *g, float *y, int rows) {
   const float *bias = g->bias ? (const float *)(long)g->bias : 0;
+  int ldy = geom_ldy(g);
   if (!bias && !g->relu) return;
-  for (long i = 0; i < (long)rows * g->co; i += g->co) {
+  for (long i = 0; i < (long)rows * ldy; i += ldy) {
     float *row = y + i;
     for (int c = 0; c < g->co; c++) {
       float v = bias ? row[c] + bias[c] : row[c];
@@ -107,14 +108,14 @@ __attribute__((export_name("conv_scratch"))) int conv_scratch(const Geom *g) {
 
 __attribute__((export_name("conv_forward"))) void conv_forward(
     const Geom *g, const float *x, const float *w, float *y, float *scratch) {
-  int m = g->b1 * g->oh * g->ow, k = g->kh * g->kw * g->ci;
+  int m = g->b1 * g->oh * g->ow, k = g->kh * g->kw * g->ci, ldy = geom_ldy(g);
   float *col = scratch + sgemm_scratch();
   for (int p0 = g->b0 * g->oh * g->ow; p0 < m; p0 += g->rows) {
     int rows = m - p0 < g->rows ? m - p0 : g->rows;
     const float *a = col;
     if (identity_col(g)) a = x + (long)p0 * k; else im2col(g, x, p0, rows, col);
-    sgemm(rows, g->co, k, a, k, 1, w, g->co, 1, y + (long)p0 * g->co, g->co, 0.0f, scratch);
-    epilogue(g, y + (long)p0 * g->co, rows);
+    sgemm(rows, g->co, k, a, k, 1, w, g->co, 1, y + (long)p0 * ldy, ldy, 0.0f, scratch);
+    epilogue(g, y + (long)p0 * ldy, rows);
   }
 }
 

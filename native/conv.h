@@ -32,6 +32,12 @@ typedef struct {
   int yph;             /* ≥ 0: virtual output pixel (i, j) writes pixel (2i + yph / 2, 2j + yph % 2) of the */
   int yh, yw;          /*    real y [N, yh, yw, Co] (one output phase of a stride-2 input gradient); < 0: y as is */
   int tile;            /* output tile side m: 2, or 4 for F(4×4, 3×3) forward passes */
+  /* Forward passes (conv_forward, conv_winograd): */
+  int ldy;             /* floats between y's pixels, ≥ co (y a channel slice of a wider tensor: a concat's part); */
+                       /*    0: co */
 } Geom;
+
+/* Floats between the pixels of a forward pass's y. */
+static inline int geom_ldy(const Geom *g) { return g->ldy ? g->ldy : g->co; }
 
 #endif

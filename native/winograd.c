@@ -302,7 +302,7 @@ static inline void input_tile(const Geom *g, const float *x, int b, int iy0, int
 /* Where virtual output pixel (b, oy, ox) goes, channel o, or 0 when it is outside y. */
 static inline float *out_at(const Geom *g, float *y, int b, int oy, int ox, int o) {
   if (oy >= g->oh || ox >= g->ow) return 0;
-  if (g->yph < 0) return y + (((long)b * g->oh + oy) * g->ow + ox) * g->co + o;
+  if (g->yph < 0) return y + (((long)b * g->oh + oy) * g->ow + ox) * geom_ldy(g) + o;
   int ry = 2 * oy + (g->yph >> 1), rx = 2 * ox + (g->yph & 1);
   if (ry >= g->yh || rx >= g->yw) return 0;
   return y + (((long)b * g->yh + ry) * g->yw + rx) * g->co + o;

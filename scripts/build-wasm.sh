@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 CLANG="${CLANG:-clang-16}"
 OUT=src/core/kernels/native
-SOURCES="native/gemm.c native/conv.c native/winograd.c native/reduce.c native/norm.c native/act.c native/linalg.c"
+SOURCES="native/gemm.c native/conv.c native/winograd.c native/reduce.c native/norm.c native/act.c native/linalg.c native/pool.c"
 HEADERS="native/simd.h native/conv.h"
 # -fno-builtin: no libc, so clang must not turn loops into memset/memcpy calls.
 # Shared memory (atomics, max 2 GiB) so MEDSYN_THREADS > 1 can run passes on worker threads; __stack_pointer is

@@ -32,13 +32,13 @@ export const convTuning = {
 };
 
 /** What the forward pass adds after the product (TF.js FusedConv2D): a [Co] bias at a module offset, ReLU. */
-interface Epilogue {
+export interface Epilogue {
   readonly biasAt: number;
   readonly relu: boolean;
 }
 
-/** The int32 Geom struct of native/conv.c, for images [b0, b1). */
-function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epilogue?: Epilogue): number[] {
+/** The int32 Geom struct of native/conv.h, for images [b0, b1) (ldy: floats between y's pixels, 0 = dense). */
+function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epilogue?: Epilogue, ldy = 0): number[] {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
   const rows = Math.min(m, Math.max(64, Math.floor(convTuning.colChunkFloats / k)));
@@ -49,6 +49,7 @@ function geometry(info: tf.backend_util.Conv2DInfo, b0: number, b1: number, epil
     info.padInfo.top, info.padInfo.left, rows, b0, b1,
     epilogue?.biasAt ?? 0, epilogue?.relu ? 1 : 0,
     0, 0, 0, 0, 0, 0, -1, 0, 0, 2, // Winograd-only fields (native/conv.h)
+    ldy,
   ];
 }
 
@@ -80,7 +81,7 @@ const minGemmChannels = (): number => ((nativeKernels()?.threads ?? 1) > 1 ? MIN
 const MIN_GEMM_REDUCTION = 128;
 
 /** True when the GEMM forward conv beats XNNPACK on `info` (output channels and reduction length). */
-function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
+export function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
   return info.outChannels >= minGemmChannels() && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
 }
 
@@ -97,12 +98,12 @@ const MIN_PARALLEL_MACS = 1 << 20;
 const MIN_PARALLEL_FILTER_FLOATS = 1 << 16;
 
 /** Items [lo, hi) of part t when n items (images, filter positions) are split into `parts`. */
-function splitRange(n: number, parts: number, t: number): [number, number] {
+export function splitRange(n: number, parts: number, t: number): [number, number] {
   return [Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts)];
 }
 
 /** Threads a pass of `macs` multiply-adds over n images is split over. */
-function partsFor(nk: NativeKernels, n: number, macs: number): number {
+export function partsFor(nk: NativeKernels, n: number, macs: number): number {
   return macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
 }
 
@@ -120,39 +121,85 @@ function putInts(nk: NativeKernels, ints: readonly number[]): number {
   return at;
 }
 
+type ConvPass = Extract<Pass, 'conv_forward' | 'conv_backprop_filter' | 'conv_backprop_input'>;
+
 /**
- * Copies a and b into the module, runs `pass` (split by images over the module's threads), and
- * returns a new backend tensor of `outShape`. The filter gradient gets one partial dw per thread,
- * summed by the module's column-sum.
+ * Runs `pass` on operands already in the module (byte offsets a, b → out), split by images over the module's
+ * threads, and returns where the result is: the filter gradient gets one partial dw per thread, summed by the
+ * module's column-sum. Forward passes may write y as a channel slice (ldy floats between pixels). Allocates its
+ * geometry and scratch from the bump allocator (no reset).
  */
-function run(
-  nk: NativeKernels, wasm: BackendWasm, pass: Pass, info: tf.backend_util.Conv2DInfo,
-  a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
-): tf.TensorInfo {
+export function convPassAt(
+  nk: NativeKernels, pass: ConvPass, info: tf.backend_util.Conv2DInfo,
+  aAt: number, bAt: number, outAt: number, epilogue?: Epilogue, ldy = 0,
+): number {
   const n = info.batchSize;
   const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const parts = partsFor(nk, n, macs);
   const partials = pass === 'conv_backprop_filter' ? parts : 1;
-  const size = tf.util.sizeFromShape(outShape);
+  const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const partAt = partials > 1 ? nk.alloc(partials * size) : outAt;
+  const jobs = Array.from({ length: parts }, (_, t): Job => {
+    const geomAt = putInts(nk, geometry(info, ...splitRange(n, parts, t), epilogue, ldy));
+    const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
+    return { pass, args: [geomAt, aAt, bAt, partAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
+  });
+  nk.parallel(jobs);
+  if (partials > 1) nk.exports.sum_rows(partAt, partials, size, outAt, nk.alloc(size));
+  return outAt;
+}
+
+/**
+ * Copies a and b into the module, runs `pass` (convPassAt) and returns a new backend tensor of `outShape`.
+ */
+function run(
+  nk: NativeKernels, wasm: BackendWasm, pass: ConvPass, info: tf.backend_util.Conv2DInfo,
+  a: tf.TensorInfo, b: tf.TensorInfo | Float32Array, outShape: number[], fused?: { bias?: tf.TensorInfo; relu: boolean },
+): tf.TensorInfo {
   nk.reset();
   const aAt = nk.put(wasm.typedArrayFromHeap(a) as Float32Array);
   const bAt = nk.put(b instanceof Float32Array ? b : wasm.typedArrayFromHeap(b) as Float32Array);
   const epilogue = fused && {
     biasAt: fused.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0, relu: fused.relu,
   };
-  const outAt = nk.alloc(partials * size);
-  const jobs = Array.from({ length: parts }, (_, t): Job => {
-    const geomAt = putInts(nk, geometry(info, ...splitRange(n, parts, t), epilogue));
-    const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
-    return { pass, args: [geomAt, aAt, bAt, outAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
-  });
-  nk.parallel(jobs);
-  let resultAt = outAt;
-  if (partials > 1) {
-    resultAt = nk.alloc(size);
-    nk.exports.sum_rows(outAt, partials, size, resultAt, nk.alloc(size));
-  }
-  return output(nk, wasm, resultAt, outShape);
+  const outAt = nk.alloc(tf.util.sizeFromShape(outShape));
+  convPassAt(nk, pass, info, aAt, bAt, outAt, epilogue);
+  return output(nk, wasm, outAt, outShape);
+}
+
+/** Floats of a Winograd call's transformed filter (winogradFilterAt). */
+export function winogradFilterFloats(nk: NativeKernels, call: WinogradCall): number {
+  return nk.exports.winograd_filter_floats(putInts(nk, filterViewInts(call)));
+}
+
+/**
+ * Transforms (and packs) the filter at wAt for a Winograd call into uAt (winogradFilterFloats floats), split by
+ * positions over the threads, each with its own Ci·Co scratch from the bump allocator.
+ */
+export function winogradFilterAt(nk: NativeKernels, call: WinogradCall, wAt: number, uAt: number): void {
+  const g = call.geometry;
+  const viewAt = putInts(nk, filterViewInts(call));
+  const positions = nk.exports.winograd_positions(viewAt);
+  const tparts = positions * g.ci * g.co >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
+  nk.parallel(Array.from({ length: tparts }, (_, t): Job => {
+    const [q0, q1] = splitRange(positions, tparts, t);
+    return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(g.ci * g.co), q0 | (q1 << 16)] };
+  }));
+}
+
+/**
+ * A Winograd call on operands in the module: x, the transformed filter u → y (ldy floats between pixels, 0 = dense),
+ * with the bias at biasAt (0: none) and ReLU; images split over the threads.
+ */
+export function winogradForwardAt(
+  nk: NativeKernels, call: WinogradCall, xAt: number, uAt: number, yAt: number, biasAt = 0, relu = false, ldy = 0,
+): void {
+  const g = call.geometry;
+  const parts = partsFor(nk, g.n, directMacs(g));
+  nk.parallel(Array.from({ length: parts }, (_, t): Job => {
+    const geomAt = putInts(nk, geometryInts(g, ...splitRange(g.n, parts, t), biasAt, relu, ldy));
+    return { pass: 'conv_winograd', args: [geomAt, xAt, uAt, yAt, nk.alloc(nk.exports.winograd_scratch(geomAt))] };
+  }));
 }
 
 /**
@@ -170,21 +217,9 @@ function runWinogradForward(
   const biasAt = fused?.bias ? nk.put(wasm.typedArrayFromHeap(fused.bias) as Float32Array) : 0;
   const outAt = nk.alloc(tf.util.sizeFromShape(outShape));
   for (const call of calls) {
-    const g = call.geometry;
-    const viewAt = putInts(nk, filterViewInts(call));
-    const uAt = nk.alloc(nk.exports.winograd_filter_floats(viewAt));
-    // the transform, split by positions over the threads (each with its own K·N scratch)
-    const positions = nk.exports.winograd_positions(viewAt);
-    const tparts = positions * g.ci * g.co >= MIN_PARALLEL_FILTER_FLOATS ? Math.min(nk.threads, positions) : 1;
-    nk.parallel(Array.from({ length: tparts }, (_, t): Job => {
-      const [q0, q1] = splitRange(positions, tparts, t);
-      return { pass: 'winograd_filter_range', args: [viewAt, wAt, uAt, nk.alloc(g.ci * g.co), q0 | (q1 << 16)] };
-    }));
-    const parts = partsFor(nk, g.n, directMacs(g));
-    nk.parallel(Array.from({ length: parts }, (_, t): Job => {
-      const geomAt = putInts(nk, geometryInts(g, ...splitRange(g.n, parts, t), biasAt, fused?.relu ?? false));
-      return { pass: 'conv_winograd', args: [geomAt, xAt, uAt, outAt, nk.alloc(nk.exports.winograd_scratch(geomAt))] };
-    }));
+    const uAt = nk.alloc(winogradFilterFloats(nk, call));
+    winogradFilterAt(nk, call, wAt, uAt);
+    winogradForwardAt(nk, call, xAt, uAt, outAt, biasAt, fused?.relu ?? false);
   }
   return output(nk, wasm, outAt, outShape);
 }

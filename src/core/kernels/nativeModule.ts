@@ -6,8 +6,10 @@
  * in the GEMMs, ~1.2x faster); that build loads when the engine has relaxed SIMD — Node 22's V8 ships it,
  * Node 20's has it behind a V8 flag that this module turns on (MEDSYN_RELAXED_SIMD=0: never).
  *
- * The module has its own linear memory (separate from the TF.js backend's heap): callers copy their
- * operands in, call, and copy results out. That copy costs ~1 ms per 8 MB, under 5 % of a conv.
+ * The module has its own linear memory (separate from the TF.js backend's heap): kernels copy their
+ * operands in, call, and copy results out. That copy costs ~1 ms per 8 MB, under 5 % of a conv. A native
+ * graph (nativeGraph.ts) keeps its weights resident and its activations inside, and copies only its input and
+ * outputs.
  * The memory is shared so that MEDSYN_THREADS > 1 can run a pass on worker threads (nativeThreads.ts).
  * tsc does not copy .wasm files into dist/, so the loader looks next to this file and then in the
  * source tree (dist/src/core/kernels → src/core/kernels).
@@ -66,6 +68,7 @@ interface Exports {
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;
   readonly norm_forward: (x: number, groups: number, per: number, c: number, gamma: number, beta: number, eps: number,
     y: number, mean: number, variance: number, scratch: number) => void;
+  readonly pool2d: (geom: number, x: number, y: number, r0: number, r1: number) => void;
   readonly norm_backward: (dy: number, x: number, groups: number, per: number, c: number, gamma: number, mean: number,
     variance: number, eps: number, dx: number, dgamma: number, dbeta: number, scratch: number) => void;
   readonly __heap_base: { readonly value: number };
@@ -80,12 +83,20 @@ interface Exports {
  */
 const WORKER_STACK_BYTES = 65536;
 
-/** The instantiated module and a bump allocator over its memory (reset by every kernel call). */
+/**
+ * The instantiated module, a bump allocator over its memory (reset by every kernel call) and, below the bump
+ * area, resident blocks that survive resets (a native graph's weights, see nativeGraph.ts).
+ */
 export class NativeKernels {
   readonly exports: Exports;
   private readonly memory: WasmMemory;
-  private readonly heapBase: number;
+  /** First byte after the worker stacks: resident blocks and the bump area lie above. */
+  private readonly floor: number;
+  /** Start of the bump area: above every resident block. */
+  private heapBase: number;
   private top: number;
+  /** Resident blocks, offset → bytes. */
+  private readonly resident = new Map<number, number>();
   private readonly pool: ThreadPool | null;
 
   /** `relaxed`: the bytes are the relaxed-SIMD build (recorded in the engine line and run provenance). */
@@ -96,6 +107,7 @@ export class NativeKernels {
     let base = align(this.exports.__heap_base.value);
     const stackTops = Array.from({ length: threads - 1 }, (_, i) => base + (i + 1) * WORKER_STACK_BYTES);
     base += (threads - 1) * WORKER_STACK_BYTES;
+    this.floor = base;
     this.heapBase = base;
     this.top = base;
     this.alloc(0); // grows the memory over the worker stacks if needed
@@ -119,9 +131,52 @@ export class NativeKernels {
     return this.memory.buffer.byteLength;
   }
 
-  /** Frees everything `alloc` handed out (the module keeps no state between calls). */
+  /** The bump allocator's position, for `restore`. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Frees what `alloc` handed out since `mark` returned `at`. */
+  restore(at: number): void {
+    this.top = at;
+  }
+
+  /** Frees everything `alloc` handed out (resident blocks stay). */
   reset(): void {
     this.top = this.heapBase;
+  }
+
+  /**
+   * Byte offset of `floats` 16-byte-aligned float32s that stay until `release` (first fit among the resident
+   * blocks' gaps, else above them). Only between kernel calls: it moves the bump area, so every offset `alloc`
+   * handed out since the last `reset` is void.
+   */
+  reserve(floats: number): number {
+    const bytes = align(4 * Math.max(floats, 1));
+    let at = this.floor;
+    for (const [offset, size] of [...this.resident].sort((a, b) => a[0] - b[0])) {
+      if (offset - at >= bytes) break;
+      at = Math.max(at, offset + size);
+    }
+    this.resident.set(at, bytes);
+    this.heapBase = Math.max(this.heapBase, at + bytes);
+    this.reset();
+    this.alloc(0); // grows the memory to cover the block
+    return at;
+  }
+
+  /** Frees a block `reserve` handed out; the bump area drops to the highest block left. */
+  release(offset: number): void {
+    if (!this.resident.delete(offset)) throw new Error(`native module: no resident block at ${offset}`);
+    this.heapBase = Math.max(this.floor, ...[...this.resident].map(([at, size]) => at + size));
+    this.reset();
+  }
+
+  /** Bytes held by resident blocks. */
+  get residentBytes(): number {
+    let sum = 0;
+    for (const size of this.resident.values()) sum += size;
+    return sum;
   }
 
   /** Byte offset of `floats` fresh 16-byte-aligned float32s, growing the memory when needed. */

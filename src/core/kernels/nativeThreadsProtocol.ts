@@ -6,7 +6,7 @@ export const CTL_INTS = 16;
 
 /** Exports a worker may run, by index (all take five int32 arguments). */
 export const PASSES = ['conv_forward', 'conv_backprop_filter', 'conv_backprop_input', 'conv_winograd',
-  'conv_winograd_filter_grad', 'winograd_filter_range'] as const;
+  'conv_winograd_filter_grad', 'winograd_filter_range', 'pool2d'] as const;
 export type Pass = (typeof PASSES)[number];
 
 export interface WorkerData {
