@@ -28,6 +28,8 @@ import { DataError } from '../core/errors.js';
 import { tf } from '../core/engine.js';
 import { decodeSafetensors, type NamedTensor } from '../core/safetensors.js';
 import { sha256 } from '../core/hash.js';
+import { type ConvWeights, type GraphTensor, NativeGraph } from '../core/kernels/nativeGraph.js';
+import { nativeKernels } from '../core/kernels/nativeModule.js';
 import { featureMatrix, type FeatureMatrix } from './stats.js';
 import { decodeTorchStateDict } from './torch-pickle.js';
 import { FID_INCEPTION_WEIGHTS, missingWeightsError } from './weights.js';
@@ -152,9 +154,18 @@ export function inceptionParameterShapes(): Array<{ name: string; shape: number[
 
 interface UnitParams { readonly u: ConvUnit; readonly filter: tf.Tensor4D; readonly bias?: tf.Tensor1D; readonly bn?: { mean: tf.Tensor1D; variance: tf.Tensor1D; offset: tf.Tensor1D; scale: tf.Tensor1D } }
 
+/**
+ * Where the network runs: 'native' = wholly inside medsyn's native module (nativeGraph.ts: resident weights and
+ * activations, pools and concats on its threads; needs folded batch norm); 'tfjs' = as TF.js ops on the current
+ * backend (each conv still on the native kernels under wasm); 'auto' (default) = 'native' on the wasm backend when
+ * the module loaded, else 'tfjs'. Features agree to float32 rounding (the tests check).
+ */
+export type InceptionEngine = 'auto' | 'native' | 'tfjs';
+
 export interface FidInceptionOptions {
   /** fold BN into conv filter + bias (default true; faster, ~1e-7 relative rounding change) */
   foldBatchNorm?: boolean;
+  engine?: InceptionEngine;
   /** where the weights came from (for messages) */
   source?: string;
 }
@@ -176,11 +187,90 @@ export function avgPool3x3ExcludePad(x: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
+/**
+ * The operations the network is written in, so one description (body, mixed) runs as TF.js ops or as a native graph:
+ * T is a TF.js tensor or a graph tensor.
+ */
+interface InceptionOps<T> {
+  /** conv + BN + ReLU unit `name` */
+  conv(name: string, x: T): T;
+  /** 3×3 max pool */
+  maxPool(x: T, stride: 1 | 2, pad: 'same' | 'valid'): T;
+  /** 3×3 average pool, stride 1, padding 1, padding excluded from the count */
+  avgPool(x: T): T;
+  concat(parts: T[]): T;
+  /** mean over the pixels */
+  mean(x: T): T;
+}
+
+function chain<T>(ops: InceptionOps<T>, x: T, ...names: string[]): T {
+  let y = x;
+  for (const n of names) y = ops.conv(n, y);
+  return y;
+}
+
+function mixed<T>(ops: InceptionOps<T>, b: MixedBlock, x: T): T {
+  const n = (s: string): string => `${b.name}.${s}`;
+  switch (b.kind) {
+    case 'A':
+      return ops.concat([
+        ops.conv(n('branch1x1'), x),
+        chain(ops, x, n('branch5x5_1'), n('branch5x5_2')),
+        chain(ops, x, n('branch3x3dbl_1'), n('branch3x3dbl_2'), n('branch3x3dbl_3')),
+        ops.conv(n('branch_pool'), ops.avgPool(x)),
+      ]);
+    case 'B':
+      return ops.concat([
+        ops.conv(n('branch3x3'), x),
+        chain(ops, x, n('branch3x3dbl_1'), n('branch3x3dbl_2'), n('branch3x3dbl_3')),
+        ops.maxPool(x, 2, 'valid'),
+      ]);
+    case 'C':
+      return ops.concat([
+        ops.conv(n('branch1x1'), x),
+        chain(ops, x, n('branch7x7_1'), n('branch7x7_2'), n('branch7x7_3')),
+        chain(ops, x, n('branch7x7dbl_1'), n('branch7x7dbl_2'), n('branch7x7dbl_3'), n('branch7x7dbl_4'), n('branch7x7dbl_5')),
+        ops.conv(n('branch_pool'), ops.avgPool(x)),
+      ]);
+    case 'D':
+      return ops.concat([
+        chain(ops, x, n('branch3x3_1'), n('branch3x3_2')),
+        chain(ops, x, n('branch7x7x3_1'), n('branch7x7x3_2'), n('branch7x7x3_3'), n('branch7x7x3_4')),
+        ops.maxPool(x, 2, 'valid'),
+      ]);
+    case 'E_1':
+    case 'E_2': {
+      const b3 = ops.conv(n('branch3x3_1'), x);
+      const bd = chain(ops, x, n('branch3x3dbl_1'), n('branch3x3dbl_2'));
+      const pooled = b.kind === 'E_1' ? ops.avgPool(x) : ops.maxPool(x, 1, 'same');
+      return ops.concat([
+        ops.conv(n('branch1x1'), x),
+        ops.conv(n('branch3x3_2a'), b3), ops.conv(n('branch3x3_2b'), b3),
+        ops.conv(n('branch3x3dbl_3a'), bd), ops.conv(n('branch3x3dbl_3b'), bd),
+        ops.conv(n('branch_pool'), pooled),
+      ]);
+    }
+  }
+}
+
+/** The whole network up to pool3 (the mean of Mixed_7c's output). */
+function body<T>(ops: InceptionOps<T>, x: T): T {
+  let y = chain(ops, x, 'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3');
+  y = ops.maxPool(y, 2, 'valid');
+  y = chain(ops, y, 'Conv2d_3b_1x1', 'Conv2d_4a_3x3');
+  y = ops.maxPool(y, 2, 'valid');
+  for (const b of MIXED_BLOCKS) y = mixed(ops, b, y);
+  return ops.mean(y);
+}
+
 export class FidInception {
   private readonly units = new Map<string, UnitParams>();
   private readonly fcW: tf.Tensor2D;
   private readonly fcB: tf.Tensor1D;
   readonly source: string;
+  private readonly engine: InceptionEngine;
+  /** native graphs by input size 'HxWxC' (built on first use) */
+  private readonly graphs = new Map<string, NativeGraph>();
   private disposed = false;
 
   /** Builds the network from a PyTorch-named state dict (extra keys such as num_batches_tracked are ignored). */
@@ -188,6 +278,8 @@ export class FidInception {
     const source = opts.source ?? 'state dict';
     this.source = source;
     const fold = opts.foldBatchNorm ?? true;
+    this.engine = opts.engine ?? 'auto';
+    if (this.engine === 'native' && !fold) throw new RangeError("FID Inception: engine 'native' needs foldBatchNorm");
     const missing: string[] = [];
     const wrong: string[] = [];
     for (const { name, shape } of inceptionParameterShapes()) {
@@ -241,9 +333,9 @@ export class FidInception {
     this.fcB = tf.tensor1d(f32('fc.bias'));
   }
 
+  /** conv + BN + ReLU as TF.js ops. */
   private conv(name: string, x: tf.Tensor4D): tf.Tensor4D {
-    const p = this.units.get(name);
-    if (!p) throw new Error(`unknown Inception unit ${name}`);
+    const p = this.unit(name);
     const { stride, pad } = p.u;
     if (p.bias) return tf.fused.conv2d({ x, filter: p.filter, strides: stride, pad, bias: p.bias, activation: 'relu' });
     const y = tf.conv2d(x, p.filter, stride, pad);
@@ -251,83 +343,98 @@ export class FidInception {
     return tf.relu(tf.batchNorm(y, mean, variance, offset, scale, BN_EPS));
   }
 
-  private chain(x: tf.Tensor4D, ...names: string[]): tf.Tensor4D {
-    let y = x;
-    for (const n of names) y = this.conv(n, y);
-    return y;
+  private unit(name: string): UnitParams {
+    const p = this.units.get(name);
+    if (!p) throw new Error(`unknown Inception unit ${name}`);
+    return p;
   }
 
-  /** Runs one mixed block (NHWC in, NHWC out), e.g. 'Mixed_6b'; for tests of the block semantics. */
+  /** The network as TF.js ops. */
+  private readonly tfOps: InceptionOps<tf.Tensor4D> = {
+    conv: (name, x) => this.conv(name, x),
+    maxPool: (x, stride, pad) => tf.maxPool(x, 3, stride, pad),
+    avgPool: (x) => avgPool3x3ExcludePad(x),
+    concat: (parts) => tf.concat(parts, 3),
+    mean: (x) => tf.mean(x, [1, 2]) as unknown as tf.Tensor4D, // [N, C]
+  };
+
+  /** Runs one mixed block (NHWC in, NHWC out), e.g. 'Mixed_6b', as TF.js ops; for tests of the block semantics. */
   block(name: string, x: tf.Tensor4D): tf.Tensor4D {
     const b = MIXED_BLOCKS.find((m) => m.name === name);
     if (!b) throw new Error(`unknown Inception block ${name}`);
-    return tf.tidy(() => this.mixed(b, x));
+    return tf.tidy(() => mixed(this.tfOps, b, x));
   }
 
-  private mixed(b: MixedBlock, x: tf.Tensor4D): tf.Tensor4D {
-    const n = (s: string): string => `${b.name}.${s}`;
-    switch (b.kind) {
-      case 'A':
-        return tf.concat([
-          this.conv(n('branch1x1'), x),
-          this.chain(x, n('branch5x5_1'), n('branch5x5_2')),
-          this.chain(x, n('branch3x3dbl_1'), n('branch3x3dbl_2'), n('branch3x3dbl_3')),
-          this.conv(n('branch_pool'), avgPool3x3ExcludePad(x)),
-        ], 3);
-      case 'B':
-        return tf.concat([
-          this.conv(n('branch3x3'), x),
-          this.chain(x, n('branch3x3dbl_1'), n('branch3x3dbl_2'), n('branch3x3dbl_3')),
-          tf.maxPool(x, 3, 2, 'valid'),
-        ], 3);
-      case 'C':
-        return tf.concat([
-          this.conv(n('branch1x1'), x),
-          this.chain(x, n('branch7x7_1'), n('branch7x7_2'), n('branch7x7_3')),
-          this.chain(x, n('branch7x7dbl_1'), n('branch7x7dbl_2'), n('branch7x7dbl_3'), n('branch7x7dbl_4'), n('branch7x7dbl_5')),
-          this.conv(n('branch_pool'), avgPool3x3ExcludePad(x)),
-        ], 3);
-      case 'D':
-        return tf.concat([
-          this.chain(x, n('branch3x3_1'), n('branch3x3_2')),
-          this.chain(x, n('branch7x7x3_1'), n('branch7x7x3_2'), n('branch7x7x3_3'), n('branch7x7x3_4')),
-          tf.maxPool(x, 3, 2, 'valid'),
-        ], 3);
-      case 'E_1':
-      case 'E_2': {
-        const b3 = this.conv(n('branch3x3_1'), x);
-        const bd = this.chain(x, n('branch3x3dbl_1'), n('branch3x3dbl_2'));
-        const pooled = b.kind === 'E_1' ? avgPool3x3ExcludePad(x) : tf.maxPool(x, 3, 1, 'same');
-        return tf.concat([
-          this.conv(n('branch1x1'), x),
-          this.conv(n('branch3x3_2a'), b3), this.conv(n('branch3x3_2b'), b3),
-          this.conv(n('branch3x3dbl_3a'), bd), this.conv(n('branch3x3dbl_3b'), bd),
-          this.conv(n('branch_pool'), pooled),
-        ], 3);
-      }
-    }
+  /** The engine forward passes run on (resolves 'auto'). */
+  get resolvedEngine(): 'native' | 'tfjs' {
+    if (this.engine !== 'auto') return this.engine;
+    const folded = [...this.units.values()].every((p) => p.bias);
+    return folded && tf.getBackend() === 'wasm' && nativeKernels() ? 'native' : 'tfjs';
   }
 
   /**
-   * Forward pass on preprocessed input ([N, H, W, 3] in the network's range, normally 299×299; ≥ 75 px).
-   * Returns pool3 [N, 2048] and, when asked, the logits [N, 1008] (fc with bias).
+   * Forward pass on preprocessed input ([N, H, W, C] in the network's range, normally 299×299; ≥ 75 px; C = 3, or
+   * C = 1 for a gray image that stands for its replication to RGB). Returns pool3 [N, 2048] and, when asked, the
+   * logits [N, 1008] (fc with bias).
    */
   forward(x: tf.Tensor4D, opts: { logits?: boolean } = {}): { pool3: tf.Tensor2D; logits?: tf.Tensor2D } {
     if (this.disposed) throw new Error('FidInception used after dispose()');
-    const [, h, w, c] = x.shape;
-    if (c !== 3) throw new RangeError(`Inception input must have 3 channels, got ${c}`);
+    const [n, h, w, c] = x.shape;
+    if (c !== 3 && c !== 1) throw new RangeError(`Inception input must have 3 channels (or 1 for gray), got ${c}`);
     if (h < 75 || w < 75) throw new RangeError(`Inception input must be at least 75×75, got ${h}×${w}`);
-    return tf.tidy(() => {
-      let y = this.chain(x, 'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3');
-      y = tf.maxPool(y, 3, 2, 'valid');
-      y = this.chain(y, 'Conv2d_3b_1x1', 'Conv2d_4a_3x3');
-      y = tf.maxPool(y, 3, 2, 'valid');
-      for (const b of MIXED_BLOCKS) y = this.mixed(b, y);
-      const pool3 = tf.mean(y, [1, 2]) as tf.Tensor2D;
-      if (!opts.logits) return { pool3 };
-      const logits = tf.add(tf.matMul(pool3, this.fcW, false, true), this.fcB) as tf.Tensor2D;
-      return { pool3, logits };
-    });
+    const pool3 = this.resolvedEngine === 'native'
+      ? tf.tensor2d(this.graphFor(h, w, c).run(x.dataSync() as Float32Array, n)[0]!, [n, POOL3_DIM])
+      : tf.tidy(() => body(this.tfOps, c === 1 ? tf.mul(x, tf.ones([1, 1, 1, 3])) as tf.Tensor4D : x) as unknown as tf.Tensor2D);
+    if (!opts.logits) return { pool3 };
+    const logits = tf.tidy(() => tf.add(tf.matMul(pool3, this.fcW, false, true), this.fcB) as tf.Tensor2D);
+    return { pool3, logits };
+  }
+
+  /**
+   * The native graph for inputs of h × w × c. With c = 1 the first conv's filter is summed over its three input
+   * channels (in float64), which is the conv of the gray image replicated to RGB, at a third of the work.
+   */
+  private graphFor(h: number, w: number, c: number): NativeGraph {
+    const key = `${h}x${w}x${c}`;
+    const cached = this.graphs.get(key);
+    if (cached) return cached;
+    const nk = nativeKernels();
+    if (!nk) throw new Error("FID Inception: engine 'native' needs medsyn's native module (src/core/kernels/native/*.wasm)");
+    const graph = new NativeGraph(nk);
+    const weights = (name: string): ConvWeights => {
+      const p = this.unit(name);
+      const { kh, kw, cin, cout, stride, pad } = p.u;
+      let filter = p.filter.dataSync() as Float32Array; // [KH, KW, 3, Co] for the first conv
+      let ci = cin;
+      if (name === 'Conv2d_1a_3x3' && c === 1) {
+        const gray = new Float32Array(kh * kw * cout);
+        for (let t = 0; t < kh * kw; t++) {
+          for (let o = 0; o < cout; o++) {
+            let sum = 0;
+            for (let i = 0; i < cin; i++) sum += filter[(t * cin + i) * cout + o]!;
+            gray[t * cout + o] = sum;
+          }
+        }
+        filter = gray;
+        ci = 1;
+      }
+      return { filter, shape: [kh, kw, ci, cout], bias: p.bias!.dataSync() as Float32Array, relu: true, stride, pad };
+    };
+    try {
+      const ops: InceptionOps<GraphTensor> = {
+        conv: (name, x) => graph.conv(x, weights(name)),
+        maxPool: (x, stride, pad) => graph.pool(x, { mode: 'max', size: 3, stride, pad }),
+        avgPool: (x) => graph.pool(x, { mode: 'avg', size: 3, stride: 1, pad: 'same' }),
+        concat: (parts) => graph.concat(parts),
+        mean: (x) => graph.mean(x),
+      };
+      graph.output(body(ops, graph.input(h, w, c)));
+    } catch (e) {
+      graph.dispose();
+      throw e;
+    }
+    this.graphs.set(key, graph);
+    return graph;
   }
 
   dispose(): void {
@@ -340,6 +447,8 @@ export class FidInception {
     }
     this.fcW.dispose();
     this.fcB.dispose();
+    for (const graph of this.graphs.values()) graph.dispose();
+    this.graphs.clear();
   }
 }
 
@@ -494,14 +603,16 @@ export function cleanResize(data: Float32Array, n: number, h: number, w: number,
 
 /**
  * medsyn images ([N, H, W, 1|3] in [−1, 1]) → the network input [N, 299, 299, 3] of a reference (see file doc).
+ * `keepGray` (pytorch-fid only): a 1-channel input stays [N, 299, 299, 1], which FidInception.forward takes as
+ * its replication to RGB (the bilinear resize works per channel, so resizing first is the same map).
  */
-export function preprocessForInception(images: tf.Tensor4D, mode: InceptionPreprocessing = 'pytorch-fid'): tf.Tensor4D {
+export function preprocessForInception(images: tf.Tensor4D, mode: InceptionPreprocessing = 'pytorch-fid', keepGray = false): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
   if (c !== 1 && c !== 3) throw new RangeError(`images must have 1 or 3 channels, got ${c}`);
   if (mode === 'pytorch-fid') {
     return tf.tidy(() => {
       // gray → RGB by a broadcast multiply with ones (exact; TF.js wasm's channel concat took 9× as long)
-      const rgb = c === 1 ? tf.mul(images, tf.ones([1, 1, 1, 3])) as tf.Tensor4D : images;
+      const rgb = c === 1 && !keepGray ? tf.mul(images, tf.ones([1, 1, 1, 3])) as tf.Tensor4D : images;
       if (h !== INCEPTION_SIZE || w !== INCEPTION_SIZE) return tf.image.resizeBilinear(rgb, [INCEPTION_SIZE, INCEPTION_SIZE], false, true);
       return rgb === images ? tf.clone(rgb) : rgb; // a new tensor either way (the caller disposes it)
     });
@@ -546,7 +657,7 @@ export async function extractInceptionFeatures(net: FidInception, images: tf.Ten
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
     const batch = m === n ? images : tf.slice(images, [start, 0, 0, 0], [m, -1, -1, -1]); // one batch: no copy
-    const x = preprocessForInception(batch, opts.mode);
+    const x = preprocessForInception(batch, opts.mode, true);
     if (batch !== images) batch.dispose();
     const out = net.forward(x, { logits: !!logits });
     x.dispose();

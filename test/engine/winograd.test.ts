@@ -129,7 +129,7 @@ test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride ph
         assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]), `${what}: Winograd and im2col agree bit for bit (did Winograd run?)`);
       }
     }
-    const plan = c.k === 4 || c.oneD ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), true);
+    const plan = c.k === 4 || c.oneD ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), { m4: true });
     if (F4_SEEDS.includes(c.seed)) assert.equal(plan?.geometry.m, 4, `${describe(c)} should take 4×4 tiles`);
     if (plan?.geometry.m === 4) {
       assert.ok(runs[1]![0]!.some((v, j) => v !== runs[0]![0]![j]), `${describe(c)}: 4×4 and 2×2 tiles agree bit for bit (did F(4×4, 3×3) run?)`);

@@ -217,6 +217,34 @@ test('end to end at 299 px: pytorch-fid preprocessing + network match PyTorch po
   console.log(`# pool3 max rel diff vs PyTorch: pytorch-fid ${rel.toExponential(2)}, clean-fid ${relClean.toExponential(2)}; one 299-px image in ${ms.toFixed(0)} ms (wasm, incl. first-call setup)`);
 });
 
+test("engines: the native graph (the wasm default) and TF.js ops agree; both match PyTorch's pool3", async (t) => {
+  if (net.resolvedEngine !== 'native') {
+    t.skip('native module not loaded');
+    return;
+  }
+  const ops = new FidInception(detWeights(), { source: 'deterministic test weights', engine: 'tfjs' });
+  try {
+    assert.equal(ops.resolvedEngine, 'tfjs');
+    const e = VEC.end_to_end;
+    const img = detImage('image', e.image_nhwc);
+    const viaOps = await extractInceptionFeatures(ops, img);
+    assertClose(viaOps.pool3.data, e.pool3, 1e-5, 'pool3 (TF.js ops)');
+    // gray and RGB inputs, two images per batch, at the smallest legal size
+    for (const c of [1, 3]) {
+      const imgs = tf.randomUniform([2, 75, 80, c], -1, 1, 'float32', 20 + c) as tf.Tensor4D;
+      const a = await extractInceptionFeatures(net, imgs, { logits: true });
+      const b = await extractInceptionFeatures(ops, imgs, { logits: true });
+      assertClose(a.pool3.data, b.pool3.data, 1e-5, `pool3, native vs TF.js ops, ${c} channel(s)`);
+      assertClose(a.logits!.data, b.logits!.data, 1e-5, `logits, native vs TF.js ops, ${c} channel(s)`);
+      imgs.dispose();
+    }
+    img.dispose();
+  } finally {
+    ops.dispose();
+  }
+  assert.throws(() => new FidInception(detWeights(), { engine: 'native', foldBatchNorm: false }), /needs foldBatchNorm/);
+});
+
 // ------------------------------------------------------------------------------------------- loading / hashing
 test('random-weights safetensors with the tsv names: loads, [N, 2048], batch-size independent; hash policy', async () => {
   // random weights for every tensor of the state dict (spec §6.2: CI without the real file)

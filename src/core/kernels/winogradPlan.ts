@@ -76,13 +76,16 @@ export function filterViewInts({ geometry: g, filter: f }: WinogradCall): number
   return [g.r, g.ci, g.co, f.mode, f.pa, f.pb, g.m, g.axis ? 1 : 0];
 }
 
-/** Geom's 27 int32 fields for images [b0, b1) (bias: module byte offset or 0). */
-export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt = 0, relu = false): number[] {
+/**
+ * Geom's 29 int32 fields for images [b0, b1) (bias: module byte offset or 0; ldy: floats between y's pixels when y
+ * is a channel slice of a wider tensor, 0 for dense).
+ */
+export function geometryInts(g: WinogradGeometry, b0: number, b1: number, biasAt = 0, relu = false, ldy = 0): number[] {
   return [
     g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.axis === 'w' ? 1 : g.r, g.axis === 'h' ? 1 : g.r, 1, 1, g.pt, g.pl, 0, b0, b1,
     biasAt, relu ? 1 : 0,
     g.view ? 1 : 0, g.view?.xh ?? 0, g.view?.xw ?? 0, g.view?.xc ?? 0, g.view?.xt ?? 0, g.view?.xl ?? 0,
-    g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0, g.m,
+    g.yPhase?.phase ?? -1, g.yPhase?.yh ?? 0, g.yPhase?.yw ?? 0, g.m, ldy,
   ];
 }
 
@@ -101,8 +104,8 @@ export function transformedFloats(g: WinogradGeometry): number {
   return (g.axis ? alpha : alpha * alpha) * g.ci * g.co;
 }
 
-function worthIt(g: WinogradGeometry): boolean {
-  return g.ci >= MIN_CHANNELS && g.co >= MIN_CHANNELS && tiles(g) >= MIN_TILES;
+function worthIt(g: WinogradGeometry, minTiles = MIN_TILES): boolean {
+  return g.ci >= MIN_CHANNELS && g.co >= MIN_CHANNELS && tiles(g) >= minTiles;
 }
 
 function plain(info: tf.backend_util.Conv2DInfo): boolean {
@@ -133,15 +136,21 @@ function stride2x4(info: tf.backend_util.Conv2DInfo): boolean {
     info.strideWidth === 2 && info.inChannels % 4 === 0 && top >= 0 && top <= 2 && left >= 0 && left <= 2;
 }
 
-/** The forward conv (also the 3×3 stride-1 input gradient's adjoint conv) on Winograd, or null. */
-export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4): WinogradCall | null {
+/**
+ * The forward conv (also the 3×3 stride-1 input gradient's adjoint conv) on Winograd, or null. `minTiles`: the
+ * fewest tiles worth it when the filter is transformed on every call (a native graph keeps its transformed
+ * filters, so it asks for fewer); 4×4 tiles take at least MIN_TILES whatever it says.
+ */
+export function forwardCall(
+  info: tf.backend_util.Conv2DInfo, { m4 = tileTuning.m4, minTiles = MIN_TILES }: { m4?: boolean; minTiles?: number } = {},
+): WinogradCall | null {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   // stride 1: the conv itself, F(m×m, r×r) (or F(m, r) along a 1-D kernel's axis)
   const direct = (r: WinogradGeometry['r'], m: 2 | 4, axis?: 'h' | 'w'): WinogradCall | null => {
     const geometry: WinogradGeometry = {
       n, h, w, ci, oh, ow, co, r, m, pt: info.padInfo.top, pl: info.padInfo.left, ...(axis ? { axis } : {}),
     };
-    return worthIt(geometry) ? { geometry, filter: AS_IS } : null;
+    return worthIt(geometry, m === 4 ? Math.max(minTiles, MIN_TILES) : minTiles) ? { geometry, filter: AS_IS } : null;
   };
   if (stride1x3(info)) return (m4 ? direct(3, 4) : null) ?? direct(3, 2);
   // FID Inception's Mixed_5 5×5 branch: F(2×2, 5×5), 36 multiplies per 4 outputs instead of 100
@@ -154,7 +163,7 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
       n, h: oh + 1, w: ow + 1, ci: 4 * ci, oh, ow, co, r: 2, m: 2, pt: 0, pl: 0,
       view: { xh: h, xw: w, xc: ci, xt: info.padInfo.top, xl: info.padInfo.left },
     };
-    return worthIt(geometry) ? { geometry, filter: { mode: 1, pa: 0, pb: 0 } } : null;
+    return worthIt(geometry, minTiles) ? { geometry, filter: { mode: 1, pa: 0, pb: 0 } } : null;
   }
   return null;
 }
@@ -164,7 +173,7 @@ export function forwardCall(info: tf.backend_util.Conv2DInfo, m4 = tileTuning.m4
  * to finish), or null.
  */
 export function filterGradCall(info: tf.backend_util.Conv2DInfo): WinogradCall | null {
-  const call = forwardCall(info, false);
+  const call = forwardCall(info, { m4: false });
   // no 1-D or 5×5 filter gradient (Inception only runs forward)
   return call?.geometry.axis || call?.geometry.r === 5 ? null : call;
 }
