@@ -14,7 +14,9 @@ import { createUNet } from '../src/models/unet.js';
 import { segmentationStep } from '../src/segmentation/train.js';
 import { frechetDistance } from '../src/metrics/fid.js';
 import { gram } from '../src/metrics/linalg.js';
-import { FidInception, INCEPTION_SIZE, extractInceptionFeatures, inceptionParameterShapes } from '../src/metrics/inception.js';
+import {
+  FidInception, INCEPTION_SIZE, extractInceptionFeatures, inceptionParameterShapes, type InceptionEngine,
+} from '../src/metrics/inception.js';
 import { median, peakRssMb } from './stats.js';
 
 export interface Timing {
@@ -85,8 +87,11 @@ export async function unetCase(size: number): Promise<Timing> {
   return t;
 }
 
-/** Random weights in memory (the real file is 91 MB and not needed for a timing), same recipe as test/metrics/inception.test.ts. */
-export function randomInception(): FidInception {
+/**
+ * Random weights in memory (the real file is 91 MB and not needed for a timing), same recipe as
+ * test/metrics/inception.test.ts; `engine` as FidInception's (default 'auto').
+ */
+export function randomInception(engine: InceptionEngine = 'auto'): FidInception {
   const tensors: Record<string, NamedTensor> = {};
   const rng = new Rng(3);
   for (const { name, shape } of inceptionParameterShapes()) {
@@ -98,7 +103,7 @@ export function randomInception(): FidInception {
     for (let i = 0; i < n; i++) data[i] = base + s * rng.uniform(-1, 1);
     tensors[name] = { dtype: 'F32', shape, data };
   }
-  return new FidInception(tensors, { source: 'random weights (bench)' });
+  return new FidInception(tensors, { source: 'random weights (bench)', engine });
 }
 
 /** FID feature extraction: `batch` gray 299 px images per step → pool3 features (preprocessing included). */

@@ -2,7 +2,7 @@
  * Convolutions by Winograd's minimal filtering F(m×m, r×r) (Lavin & Gray, "Fast Algorithms for Convolutional
  * Neural Networks", CVPR 2016). An m×m output tile over the α×α input tile d (α = m + r − 1) is
  * Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: α² multiplies per tile and channel pair instead of m²r² (2.25× fewer for
- * F(2×2, 3×3), 4× for F(4×4, 3×3), 1.78× for F(2×2, 2×2), 2.8× for F(2×2, 5×5); 1-D F(2, r) along one axis for
+ * F(2×2, 3×3), 4× for F(4×4, 3×3), 1.78× for F(2×2, 2×2), 2.8× for F(2×2, 5×5); 1-D F(2, r) / F(4, r) along one axis for
  * 1×r / r×1 kernels, 1.75× for r = 7). Summed over input channels the ⊙ becomes α² GEMMs, one per position ξ:
  *
  *   U[ξ] = (G g Gᵀ)[ξ]   [Ci, Co]   filter transform, once per call (winograd_filter_range; packed)
@@ -29,7 +29,7 @@
 #include "conv.h"
 
 static int tile_side(const Geom *g) { return g->tile == 4 ? 4 : 2; }
-/* 1-D kernels (1×r or r×1, FID Inception's 1×7 / 7×1 / 1×3 / 3×1): F(2, r) along one axis only. */
+/* 1-D kernels (1×r or r×1, FID Inception's 1×7 / 7×1 / 1×3 / 3×1): F(m, r) along one axis only. */
 static int one_d(const Geom *g) { return g->kh == 1 || g->kw == 1; }
 static int alpha(const Geom *g) { return (g->kh > g->kw ? g->kh : g->kw) + tile_side(g) - 1; }
 static int positions(const Geom *g) { return one_d(g) ? alpha(g) : alpha(g) * alpha(g); }
@@ -91,8 +91,8 @@ typedef struct {
                   2: w [4, 4, n, k] (stride 2), output phase (pa, pb) of its input gradient: virtual tap (u, v)
                      = w[2(1 − u) + pa, 2(1 − v) + pb] transposed. */
   int pa, pb;
-  int m;       /* output tile side: 2, or 4 (r = 3 only) */
-  int d1;      /* 1: a 1-D kernel (1×r or r×1, mode 0): F(2, r) along its one axis */
+  int m;       /* output tile side: 2, or 4 (r = 3, and r = 7 for 1-D kernels) */
+  int d1;      /* 1: a 1-D kernel (1×r or r×1, mode 0): F(m, r) along its one axis */
 } FilterView;
 
 static int view_alpha(const FilterView *f) { return f->r + (f->m == 4 ? 4 : 2) - 1; }
@@ -104,9 +104,11 @@ __attribute__((export_name("winograd_filter_floats"))) int winograd_filter_float
 }
 
 /*
- * 1-D F(2, 3) and F(2, 7) (scripts/winograd-matrices.py derives them, exactly, from the points 0, ±1, ∞ and
- * 0, ±1, ±2, ±½, ∞ and checks them on random integers). F(2, 7)'s larger entries cost rounding: 2e-6 of
- * max |y| against a float64 sum on Inception's 1×7 / 7×1 shapes (im2col: 4e-7); the tests hold it to 1e-4.
+ * 1-D F(2, 3), F(2, 7), F(4, 3) and F(4, 7) (scripts/winograd-matrices.py derives them, exactly, from the points
+ * 0, ±1, ∞; 0, ±1, ±2, ±½, ∞; 0, ±1, ±2, ∞; 0, ±1, ±2, ±½, ±3/2, ∞, and checks them on random integers). The
+ * larger entries cost rounding: F(2, 7) 2e-6 of max |y| against a float64 sum on Inception's 1×7 / 7×1 shapes
+ * (im2col: 4e-7), F(4, 7) ~5e-6 (the script's comment); the tests hold them to 1e-4. F(4, r) (4 outputs per
+ * tile: α/4 multiplies per output instead of α/2) runs where a forward pass has enough 4-pixel tiles.
  */
 static const float BT4[4][4] = {{-1.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 0.0f}, {0.0f, -1.0f, 1.0f, 0.0f}, {0.0f, -1.0f, 0.0f, 1.0f}};
 static const float AT4[2][4] = {{1.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, -1.0f, 1.0f}};
@@ -124,6 +126,44 @@ static const float G8[8][7] = {
   {1.0f / 90, -1.0f / 45, 2.0f / 45, -4.0f / 45, 8.0f / 45, -16.0f / 45, 32.0f / 45},
   {32.0f / 45, 16.0f / 45, 8.0f / 45, 4.0f / 45, 2.0f / 45, 1.0f / 45, 1.0f / 90},
   {32.0f / 45, -16.0f / 45, 8.0f / 45, -4.0f / 45, 2.0f / 45, -1.0f / 45, 1.0f / 90}, {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f}};
+
+static const float BT6_1D[6][6] = {
+  {4.0f, 0.0f, -5.0f, 0.0f, 1.0f, 0.0f}, {0.0f, -4.0f, -4.0f, 1.0f, 1.0f, 0.0f},
+  {0.0f, 4.0f, -4.0f, -1.0f, 1.0f, 0.0f}, {0.0f, -2.0f, -1.0f, 2.0f, 1.0f, 0.0f},
+  {0.0f, 2.0f, -1.0f, -2.0f, 1.0f, 0.0f}, {0.0f, 4.0f, 0.0f, -5.0f, 0.0f, 1.0f}};
+static const float AT6_1D[4][6] = {
+  {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, -1.0f, 2.0f, -2.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 4.0f, 4.0f, 0.0f},
+  {0.0f, 1.0f, -1.0f, 8.0f, -8.0f, 1.0f}};
+static const float G6_1D[6][3] = {
+  {1.0f / 4, 0.0f, 0.0f}, {-1.0f / 6, -1.0f / 6, -1.0f / 6}, {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+  {1.0f / 24, 1.0f / 12, 1.0f / 6}, {1.0f / 24, -1.0f / 12, 1.0f / 6}, {0.0f, 0.0f, 1.0f}};
+static const float BT10[10][10] = {
+  {9.0f / 4, 0.0f, -205.0f / 16, 0.0f, 273.0f / 16, 0.0f, -15.0f / 2, 0.0f, 1.0f, 0.0f},
+  {0.0f, -9.0f / 4, -9.0f / 4, 169.0f / 16, 169.0f / 16, -13.0f / 2, -13.0f / 2, 1.0f, 1.0f, 0.0f},
+  {0.0f, 9.0f / 4, -9.0f / 4, -169.0f / 16, 169.0f / 16, 13.0f / 2, -13.0f / 2, -1.0f, 1.0f, 0.0f},
+  {0.0f, -9.0f / 8, -9.0f / 16, 49.0f / 8, 49.0f / 16, -7.0f, -7.0f / 2, 2.0f, 1.0f, 0.0f},
+  {0.0f, 9.0f / 8, -9.0f / 16, -49.0f / 8, 49.0f / 16, 7.0f, -7.0f / 2, -2.0f, 1.0f, 0.0f},
+  {0.0f, -9.0f / 2, -9.0f, 61.0f / 8, 61.0f / 4, -29.0f / 8, -29.0f / 4, 1.0f / 2, 1.0f, 0.0f},
+  {0.0f, 9.0f / 2, -9.0f, -61.0f / 8, 61.0f / 4, 29.0f / 8, -29.0f / 4, -1.0f / 2, 1.0f, 0.0f},
+  {0.0f, -3.0f / 2, -1.0f, 63.0f / 8, 21.0f / 4, -63.0f / 8, -21.0f / 4, 3.0f / 2, 1.0f, 0.0f},
+  {0.0f, 3.0f / 2, -1.0f, -63.0f / 8, 21.0f / 4, 63.0f / 8, -21.0f / 4, -3.0f / 2, 1.0f, 0.0f},
+  {0.0f, 9.0f / 4, 0.0f, -205.0f / 16, 0.0f, 273.0f / 16, 0.0f, -15.0f / 2, 0.0f, 1.0f}};
+static const float AT10[4][10] = {
+  {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.0f},
+  {0.0f, 1.0f, -1.0f, 2.0f, -2.0f, 1.0f / 2, -1.0f / 2, 3.0f / 2, -3.0f / 2, 0.0f},
+  {0.0f, 1.0f, 1.0f, 4.0f, 4.0f, 1.0f / 4, 1.0f / 4, 9.0f / 4, 9.0f / 4, 0.0f},
+  {0.0f, 1.0f, -1.0f, 8.0f, -8.0f, 1.0f / 8, -1.0f / 8, 27.0f / 8, -27.0f / 8, 1.0f}};
+static const float G10[10][7] = {
+  {4.0f / 9, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f},
+  {8.0f / 45, 8.0f / 45, 8.0f / 45, 8.0f / 45, 8.0f / 45, 8.0f / 45, 8.0f / 45},
+  {8.0f / 45, -8.0f / 45, 8.0f / 45, -8.0f / 45, 8.0f / 45, -8.0f / 45, 8.0f / 45},
+  {2.0f / 315, 4.0f / 315, 8.0f / 315, 16.0f / 315, 32.0f / 315, 64.0f / 315, 128.0f / 315},
+  {2.0f / 315, -4.0f / 315, 8.0f / 315, -16.0f / 315, 32.0f / 315, -64.0f / 315, 128.0f / 315},
+  {-16.0f / 45, -8.0f / 45, -4.0f / 45, -2.0f / 45, -1.0f / 45, -1.0f / 90, -1.0f / 180},
+  {-16.0f / 45, 8.0f / 45, -4.0f / 45, 2.0f / 45, -1.0f / 45, 1.0f / 90, -1.0f / 180},
+  {-16.0f / 315, -8.0f / 105, -4.0f / 35, -6.0f / 35, -9.0f / 35, -27.0f / 70, -81.0f / 140},
+  {-16.0f / 315, 8.0f / 105, -4.0f / 35, 6.0f / 35, -9.0f / 35, 27.0f / 70, -81.0f / 140},
+  {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f}};
 
 /* F(2×2, 5×5): α = 6, the points and Bᵀ of F(4×4, 3×3) (input_tile6); scripts/winograd-matrices.py checks them. */
 static const float G5[6][5] = {
@@ -177,7 +217,7 @@ __attribute__((export_name("winograd_filter_range"))) void winograd_filter_range
     for (long e = 0; e < taps; e++) scratch[e] = 0.0f;
     if (f->d1) { /* u[q] = pack(Σ_t G[q][t]·w[t]) */
       for (int t = 0; t < r; t++) {
-        float c = r == 7 ? G8[q][t] : G4[q][t];
+        float c = r == 7 ? (m == 4 ? G10[q][t] : G8[q][t]) : (m == 4 ? G6_1D[q][t] : G4[q][t]);
         if (c != 0.0f) axpy(scratch, w + t * taps, c, taps);
       }
       sgemm_pack_b(f->n, f->k, scratch, f->n, 1, u + (long)q * packed);
@@ -464,9 +504,11 @@ static inline void output_tile6(const Geom *g, const float *m, long mstride, int
   }
 ONE_D_INPUT(4, BT4)
 ONE_D_INPUT(8, BT8)
+ONE_D_INPUT(6, BT6_1D)
+ONE_D_INPUT(10, BT10)
 
-/* The 2 output pixels of a 1-D tile: Σ_k Aᵀ[i][k]·M[k] (+ bias, ReLU). */
-#define ONE_D_OUTPUT(A, AT)                                                                                      \
+/* The M output pixels of a 1-D tile: Σ_k Aᵀ[i][k]·M[k] (+ bias, ReLU). */
+#define ONE_D_OUTPUT(A, M, AT)                                                                                    \
   static inline void output_tile_1d_##A(const Geom *g, const float *m, long mstride, int b, int oy0, int ox0,      \
                                         int o, int no, float *y) {                                               \
     const float *bias = g->bias ? (const float *)(long)g->bias : 0;                                              \
@@ -474,7 +516,7 @@ ONE_D_INPUT(8, BT8)
     int dy = g->kh == 1 ? 0 : 1, dx = 1 - dy;                                                                    \
     v128_t mv[A];                                                                                                \
     _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) mv[k] = load_part(m + k * mstride, no);       \
-    _Pragma("clang loop unroll(full)") for (int i = 0; i < 2; i++) {                                             \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < M; i++) {                                             \
       v128_t acc = bv;                                                                                           \
       _Pragma("clang loop unroll(full)") for (int k = 0; k < A; k++) {                                           \
         if (AT[i][k] != 0.0f) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(AT[i][k]), mv[k]));      \
@@ -482,8 +524,10 @@ ONE_D_INPUT(8, BT8)
       put_pixel(g, y, b, oy0 + i * dy, ox0 + i * dx, o, no, acc);                                               \
     }                                                                                                            \
   }
-ONE_D_OUTPUT(4, AT4)
-ONE_D_OUTPUT(8, AT8)
+ONE_D_OUTPUT(4, 2, AT4)
+ONE_D_OUTPUT(8, 2, AT8)
+ONE_D_OUTPUT(6, 4, AT6_1D)
+ONE_D_OUTPUT(10, 4, AT10)
 
 /* y 2×2 tile of F(2×2, 5×5) = Aᵀ M A with Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 1]] (+ bias, ReLU). */
 static inline void at6_2(v128_t i0, v128_t i1, v128_t i2, v128_t i3, v128_t i4, v128_t i5, v128_t *o) {
@@ -528,7 +572,9 @@ static void input_block(const Geom *g, const float *x, int nb, int b, int ty, in
       int nc = g->ci - c < 4 ? g->ci - c : 4;
       float *dst = v + (long)t * g->ci + c;
       if (one_d(g)) {
-        if (a == 8) input_tile_1d_8(g, x, b, iy0, ix0, c, nc, dst, vstride);
+        if (a == 10) input_tile_1d_10(g, x, b, iy0, ix0, c, nc, dst, vstride);
+        else if (a == 8) input_tile_1d_8(g, x, b, iy0, ix0, c, nc, dst, vstride);
+        else if (a == 6) input_tile_1d_6(g, x, b, iy0, ix0, c, nc, dst, vstride);
         else input_tile_1d_4(g, x, b, iy0, ix0, c, nc, dst, vstride);
       } else if (a == 6) { /* F(4×4, 3×3) and F(2×2, 5×5) share the points and Bᵀ */
         input_tile6(g, x, b, iy0, ix0, c, nc, dst, vstride);
@@ -563,7 +609,9 @@ __attribute__((export_name("conv_winograd"))) void conv_winograd(
         int no = g->co - o < 4 ? g->co - o : 4;
         const float *src = m + (long)t * g->co + o;
         if (one_d(g)) {
-          if (a == 8) output_tile_1d_8(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
+          if (a == 10) output_tile_1d_10(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
+          else if (a == 8) output_tile_1d_8(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
+          else if (a == 6) output_tile_1d_6(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
           else output_tile_1d_4(g, src, mstride, by, tr * y0, tc * x0, o, no, y);
         } else if (ms == 4) {
           output_tile6(g, src, mstride, by, 4 * y0, 4 * x0, o, no, y);

@@ -88,12 +88,13 @@ test('a native graph matches the same network as TF.js ops on the cpu backend, a
     assert.deepEqual([out.features.h, out.features.w, out.features.c], [16, 15, 82]);
     assert.ok(nk!.residentBytes > residentBefore, 'weights resident');
     const at3 = graph.describe(3);
-    for (const how of ['conv 3×3 1→24 gemm', 'conv 3×3 24→20 winograd F(4×4)', 'conv 1×7 20→18 winograd F(2)',
-      'conv 7×1 18→19 winograd F(2)', 'conv 5×5 20→16 winograd F(2×2)', 'conv 1×1 20→5 gemm', 'conv 3×3 57→9 gemm',
-      'pool avg 3×3 /1', 'pool max 3×3 /2', 'pool avg 16×15 /1']) {
+    for (const how of ['conv 3×3 1→24 gemm @67×63', 'conv 3×3 24→20 winograd F(4×4) @33×31', 'conv 1×7 20→18 winograd F(4) @33×31',
+      'conv 7×1 18→19 winograd F(4) @33×31', 'conv 5×5 20→16 winograd F(2×2) @33×31', 'conv 1×1 20→5 gemm @33×31',
+      'conv 3×3 57→9 gemm @33×31', 'pool avg 3×3 /1 @33×31×20', 'pool max 3×3 /2 @33×31×57', 'pool avg 16×15 /1 @16×15×82']) {
       assert.ok(at3.includes(how), `batch 3 runs ${how} (plan: ${at3.join('; ')})`);
     }
-    assert.ok(graph.describe(1).includes('conv 3×3 24→20 winograd F(2×2)'), 'batch 1: too few 4×4 tiles');
+    const at1 = graph.describe(1);
+    assert.ok(at1.includes('conv 3×3 24→20 winograd F(2×2) @33×31'), `batch 1: too few 4×4 tiles (plan: ${at1.join('; ')})`);
     for (const [n, seed] of [[3, 41], [1, 42], [3, 43]] as const) {
       const x = randomValues(n * 67 * 63, seed);
       const [features, mean] = graph.run(x, n);
@@ -142,7 +143,10 @@ test('graphs that cannot be built say why', { skip: !nk }, () => {
     graph.conv(b, weights(c)); // b is read: it cannot become a concat part
     assert.throws(() => graph.concat([a, b]), /fresh conv or pool output/);
     assert.throws(() => graph.concat([x, a]), /fresh conv or pool output/);
-    graph.concat([a, graph.pool(x, { mode: 'max', size: 3, stride: 1, pad: 'same' })]);
+    const both = graph.concat([a, graph.pool(x, { mode: 'max', size: 3, stride: 1, pad: 'same' })]);
+    assert.throws(() => graph.concat([both, graph.conv(x, weights(c))]), /fresh conv or pool output/, 'a concat is not a part');
+    const d = graph.conv(x, weights(c));
+    assert.throws(() => graph.concat([d, d]), /fresh conv or pool output/, 'a part twice');
     assert.throws(() => graph.conv(a, weights(c)), /concat part cannot be read/);
     assert.throws(() => graph.output(a), /concat part cannot be an output/);
     assert.throws(() => graph.pool(x, { mode: 'max', size: 9, stride: 1, pad: 'valid' }), /does not fit/);

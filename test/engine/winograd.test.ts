@@ -1,6 +1,6 @@
 /**
  * Convolutions on Winograd minimal filtering (native/winograd.c, planned by winogradPlan.ts): F(2×2, 3×3) and
- * F(4×4, 3×3), F(2×2, 2×2) over the phases of 4×4 stride-2 convs, 1-D F(2, 7) / F(2, 3), F(2×2, 5×5). Forward,
+ * F(4×4, 3×3), F(2×2, 2×2) over the phases of 4×4 stride-2 convs, 1-D F(2, r) / F(4, r) (r = 3, 7), F(2×2, 5×5). Forward,
  * FusedConv2D (bias, ReLU), the input gradient (a forward conv over dy, or four output phases for stride 2) and
  * the filter gradient (the transform's adjoint, per-thread partials in the transformed domain) against the cpu
  * backend, with odd sizes (partial tiles), channel counts that are not multiples of 4 (the transforms' channel
@@ -61,6 +61,11 @@ const cases: Case[] = [
   { x: [2, 15, 21, 19], co: 20, pad: 'valid', seed: 33, oneD: [1, 7] },
   { x: [2, 9, 15, 44], co: 45, pad: 'same', seed: 34, oneD: [1, 3] },
   { x: [2, 15, 9, 46], co: 43, pad: [[0, 0], [2, 0], [0, 0], [0, 0]], seed: 35, oneD: [3, 1] },
+  // 1-D F(4, 7) / F(4, 3) (≥ 128 tiles of 1×4 / 4×1), partial last tiles.
+  { x: [2, 19, 26, 20], co: 19, pad: 'same', seed: 36, oneD: [7, 1] },
+  { x: [2, 23, 27, 19], co: 21, pad: 'valid', seed: 37, oneD: [1, 7] },
+  { x: [2, 14, 22, 44], co: 45, pad: 'same', seed: 38, oneD: [1, 3] },
+  { x: [2, 30, 10, 46], co: 43, pad: [[0, 0], [2, 0], [0, 0], [0, 0]], seed: 39, oneD: [3, 1] },
   // 5×5 (FID Inception's Mixed_5 branch): F(2×2, 5×5).
   { x: [2, 21, 19, 24], co: 20, pad: 'same', seed: 41, oneD: [5, 5] },
   { x: [2, 20, 22, 17], co: 18, pad: 'valid', seed: 42, oneD: [5, 5] },
@@ -107,21 +112,21 @@ async function withSetting<S extends object, K extends keyof S, T>(settings: S, 
 const withWinograd = <T>(on: boolean, fn: () => Promise<T>): Promise<T> => withSetting(convTuning, 'winograd', on, fn);
 const withTiles = <T>(m4: boolean, fn: () => Promise<T>): Promise<T> => withSetting(tileTuning, 'm4', m4, fn);
 
-/** The cases written for F(4×4, 3×3). */
-const F4_SEEDS = [11, 16, 17, 18];
+/** The cases written for F(4×4, 3×3) and 1-D F(4, r). */
+const F4_SEEDS = [11, 16, 17, 18, 36, 37, 38, 39];
 
-test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride phases: forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
+test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride phases, 1-D F(2, r) / F(4, r), F(2×2, 5×5): forward, fused bias + ReLU, input and filter gradients) match cpu', async () => {
   for (const c of cases) {
     const cpu = await onBackend('cpu', () => passes(c));
     const im2col = await withWinograd(false, () => onBackend('wasm', () => passes(c)));
-    // 3×3: with 2×2 output tiles only, then with 4×4 tiles where there are enough (the default).
-    const variants = c.k === 4 || c.oneD ? [true] : [false, true];
+    // 3×3 and 1-D: with 2-pixel output tiles only, then with 4-pixel tiles where there are enough (the default).
+    const variants = c.k === 4 ? [true] : [false, true];
     const runs: Float32Array[][] = [];
     for (const m4 of variants) {
       const winograd = await withTiles(m4, () => withWinograd(true, () => onBackend('wasm', () => passes(c))));
       runs.push(winograd);
       for (const [i, name] of ['forward', 'fused', 'input gradient', 'filter gradient'].entries()) {
-        const what = `${describe(c)} ${name}${c.k === 4 ? '' : m4 ? ' (4×4 tiles allowed)' : ' (2×2 tiles)'}`;
+        const what = `${describe(c)} ${name}${c.k === 4 ? '' : m4 ? ' (4-pixel tiles allowed)' : ' (2-pixel tiles)'}`;
         const err = relError(winograd[i]!, cpu[i]!);
         assert.ok(err < 1e-4, `${what}: rel error ${err}`);
         assert.ok(relError(im2col[i]!, cpu[i]!) < 1e-4, `${what} (im2col)`);
@@ -129,10 +134,11 @@ test('Winograd convs (F(2×2, 3×3), F(4×4, 3×3), F(2×2, 2×2) over stride ph
         assert.ok(winograd[i]!.some((v, j) => v !== im2col[i]![j]), `${what}: Winograd and im2col agree bit for bit (did Winograd run?)`);
       }
     }
-    const plan = c.k === 4 || c.oneD ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.co], 1, 1, c.pad), { m4: true });
-    if (F4_SEEDS.includes(c.seed)) assert.equal(plan?.geometry.m, 4, `${describe(c)} should take 4×4 tiles`);
+    const [kh, kw] = c.oneD ?? [3, 3];
+    const plan = c.k === 4 ? null : forwardCall(tf.backend_util.computeConv2DInfo(c.x, [kh, kw, c.x[3], c.co], 1, 1, c.pad), { m4: true });
+    if (F4_SEEDS.includes(c.seed)) assert.equal(plan?.geometry.m, 4, `${describe(c)} should take 4-pixel tiles`);
     if (plan?.geometry.m === 4) {
-      assert.ok(runs[1]![0]!.some((v, j) => v !== runs[0]![0]![j]), `${describe(c)}: 4×4 and 2×2 tiles agree bit for bit (did F(4×4, 3×3) run?)`);
+      assert.ok(runs[1]![0]!.some((v, j) => v !== runs[0]![0]![j]), `${describe(c)}: 4- and 2-pixel tiles agree bit for bit (did F(4, r) run?)`);
     }
   }
 });

@@ -66,6 +66,8 @@ interface TensorRecord {
   buffer: number;
   channel: number;
   readers: number;
+  /** written by a conv or pool (not the input or a concat) */
+  readonly produced: boolean;
   /** a concat part: written in place, never read */
   part: boolean;
 }
@@ -87,10 +89,15 @@ interface Plan {
   readonly how: readonly string[];
 }
 
-export const graphTuning = {
-  /** Fewest Winograd tiles per conv (transformed filters are resident, so fewer than a kernel call's 128 pay). */
-  minTiles: Number(process.env.MEDSYN_GRAPH_MIN_TILES ?? 32),
-};
+export const graphTuning: {
+  /**
+   * Fewest Winograd 2-pixel tiles per conv: the transformed filters are resident, so fewer than a kernel call's 128
+   * pay (FID Inception's Mixed_7 448 → 384 3×3 at 8×8 px, 4 images: GEMM 17 ms, F(2×2, 3×3) 9 ms).
+   */
+  minTiles: number;
+  /** Called after each op of every run with describe()'s line and its milliseconds (scripts/profile-inception.mjs). */
+  onStep: ((how: string, ms: number) => void) | null;
+} = { minTiles: 32, onStep: null };
 
 /** Pool rows of under this many window reads stay on one thread. */
 const MIN_PARALLEL_POOL = 1 << 16;
@@ -135,7 +142,7 @@ export class NativeGraph {
     const { shape, relu, stride, pad } = weights;
     const conv: ResidentConv = { shape, relu, stride, pad, wAt, biasAt, transformed: new Map() };
     this.convs.push(conv);
-    const y = this.tensor(info.outHeight, info.outWidth, co, this.ops.length);
+    const y = this.tensor(info.outHeight, info.outWidth, co, this.ops.length, true);
     this.read(x);
     this.ops.push({ kind: 'conv', x: x.id, y: y.id, conv });
     return y;
@@ -148,7 +155,7 @@ export class NativeGraph {
       ? [Math.ceil(x.h / spec.stride), Math.ceil(x.w / spec.stride)]
       : [Math.floor((x.h - kh) / spec.stride) + 1, Math.floor((x.w - kw) / spec.stride) + 1];
     if (oh < 1 || ow < 1) throw new RangeError(`native graph: a ${kh}×${kw} pool does not fit ${x.h}×${x.w}`);
-    const y = this.tensor(oh, ow, x.c, this.ops.length);
+    const y = this.tensor(oh, ow, x.c, this.ops.length, true);
     this.read(x);
     this.ops.push({ kind: 'pool', x: x.id, y: y.id, spec });
     return y;
@@ -164,11 +171,12 @@ export class NativeGraph {
    * then writes it straight into the concat (a part cannot be read afterwards either).
    */
   concat(parts: readonly GraphTensor[]): GraphTensor {
+    if (parts.length === 0) throw new RangeError('native graph: concat of nothing');
     const [h, w] = [parts[0]!.h, parts[0]!.w];
     const records = parts.map((p) => this.tensors[p.id]!);
     for (const r of records) {
       if (r.t.h !== h || r.t.w !== w) throw new RangeError('native graph: concat parts differ in size');
-      if (r.t.id === this.inputId || r.readers > 0 || r.part || this.buffers[r.buffer]!.channels !== r.t.c) {
+      if (!r.produced || r.readers > 0 || r.part || new Set(parts).size !== parts.length) {
         throw new Error('native graph: a concat part must be a fresh conv or pool output that nothing reads');
       }
     }
@@ -208,11 +216,14 @@ export class NativeGraph {
     const arenaAt = nk.alloc(plan.arenaFloats);
     const at = (id: number): number => arenaAt + 4 * (plan.offsets[this.tensors[id]!.buffer]! + this.tensors[id]!.channel);
     nk.f32(at(this.inputId), x.length).set(x);
-    for (const step of plan.steps) {
+    const onStep = graphTuning.onStep;
+    plan.steps.forEach((step, i) => {
       const mark = nk.mark();
+      const t0 = onStep ? performance.now() : 0;
       step(arenaAt);
+      onStep?.(plan.how[i]!, performance.now() - t0);
       nk.restore(mark);
-    }
+    });
     return this.outputs.map((id) => {
       const t = this.tensors[id]!.t;
       return nk.f32(at(id), n * t.h * t.w * t.c).slice();
@@ -220,8 +231,8 @@ export class NativeGraph {
   }
 
   /**
-   * How each op runs at batch size n, e.g. 'conv 3×3 24→20 winograd F(4×4)', 'conv 1×1 20→17 gemm',
-   * 'pool max 3×3 /2' (plans the batch size if needed).
+   * How each op runs at batch size n, e.g. 'conv 3×3 24→20 winograd F(4×4) @33×31', 'conv 1×1 20→17 gemm @11×10',
+   * 'pool max 3×3 /2 @11×10×57' (input sizes after the @; plans the batch size if needed).
    */
   describe(n: number): string[] {
     return [...this.planFor(n).how];
@@ -238,10 +249,11 @@ export class NativeGraph {
     }
   }
 
-  private tensor(h: number, w: number, c: number, producer: number): GraphTensor {
+  /** A new tensor with its own buffer, first written by op `producer` (−1: before the first op). */
+  private tensor(h: number, w: number, c: number, producer: number, produced = false): GraphTensor {
     const t: GraphTensor = { id: this.tensors.length, h, w, c };
     this.buffers.push({ pixels: h * w, channels: c, first: producer, last: producer });
-    this.tensors.push({ t, buffer: this.buffers.length - 1, channel: 0, readers: 0, part: false });
+    this.tensors.push({ t, buffer: this.buffers.length - 1, channel: 0, readers: 0, produced, part: false });
     this.plans.clear();
     return t;
   }
@@ -319,7 +331,7 @@ export class NativeGraph {
         const epilogue = { biasAt: conv.biasAt, relu: conv.relu };
         const [kh, kw, ci, co] = conv.shape;
         const m = call?.geometry.m;
-        how.push(`conv ${kh}×${kw} ${ci}→${co} ${call ? `winograd F(${call.geometry.axis ? m : `${m}×${m}`})` : 'gemm'}`);
+        how.push(`conv ${kh}×${kw} ${ci}→${co} ${call ? `winograd F(${call.geometry.axis ? m : `${m}×${m}`})` : 'gemm'} @${xt.h}×${xt.w}`);
         if (call) {
           const uAt = this.transformed(conv, call);
           return (arenaAt) => winogradForwardAt(nk, call, arenaAt + 4 * x.rel, uAt, arenaAt + 4 * y.rel, conv.biasAt, conv.relu, y.ld);
@@ -334,7 +346,7 @@ export class NativeGraph {
       const padW = Math.max(0, (yt.w - 1) * spec.stride + kw - xt.w);
       const [pt, pl] = spec.pad === 'same' ? [Math.floor(padH / 2), Math.floor(padW / 2)] : [0, 0];
       const geom = [n, xt.h, xt.w, xt.c, yt.h, yt.w, kh, kw, spec.stride, spec.stride, pt, pl, spec.mode === 'max' ? 0 : 1, y.ld];
-      how.push(`pool ${spec.mode} ${kh}×${kw} /${spec.stride}`);
+      how.push(`pool ${spec.mode} ${kh}×${kw} /${spec.stride} @${xt.h}×${xt.w}×${xt.c}`);
       const rows = n * yt.h;
       const parts = rows * yt.w * xt.c * kh * kw >= MIN_PARALLEL_POOL ? Math.min(nk.threads, rows) : 1;
       return (arenaAt) => {

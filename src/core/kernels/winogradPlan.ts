@@ -8,7 +8,8 @@
  * - stride-2 4×4 (every DCGAN layer): a 2×2 stride-1 conv over the input's space-to-depth view (4·Ci channels,
  *   one per stride phase; Geom.view = 1), so F(2×2, 2×2), forward and filter gradient; the input gradient
  *   (the generator's transposed conv) as four 2×2 stride-1 convs over dy, one per output phase of dx;
- * - FID Inception's 1×7 / 7×1 / 1×3 / 3×1 (1-D F(2, 7), F(2, 3)) and 5×5 (F(2×2, 5×5)), forward only.
+ * - FID Inception's 1×7 / 7×1 / 1×3 / 3×1 (1-D F(2, r), or F(4, r) with enough 4-pixel tiles (tileTuning.m4))
+ *   and 5×5 (F(2×2, 5×5)), forward only.
  *
  * Medians of 15, alternating with im2col, 2 threads, batch 16, this VM (3×3 forward): Winograd / im2col
  * 0.75–0.96 at 16 → 16 channels, 0.64–0.79 at 32, 0.62–0.64 from 64 up; FID Inception's 3×3 layers (2 images)
@@ -120,7 +121,7 @@ function stride1x5(info: tf.backend_util.Conv2DInfo): boolean {
   return plain(info) && info.filterHeight === 5 && info.filterWidth === 5 && info.strideHeight === 1 && info.strideWidth === 1;
 }
 
-/** Stride-1 1×7, 7×1, 1×3 and 3×1 kernels (FID Inception's factorised convs): 1-D F(2, r). */
+/** Stride-1 1×7, 7×1, 1×3 and 3×1 kernels (FID Inception's factorised convs): 1-D F(m, r). */
 function stride1xR(info: tf.backend_util.Conv2DInfo): { r: 3 | 7; axis: 'h' | 'w' } | null {
   if (!plain(info) || info.strideHeight !== 1 || info.strideWidth !== 1) return null;
   const { filterHeight: kh, filterWidth: kw } = info;
@@ -156,7 +157,7 @@ export function forwardCall(
   // FID Inception's Mixed_5 5×5 branch: F(2×2, 5×5), 36 multiplies per 4 outputs instead of 100
   if (tileTuning.f5 && stride1x5(info)) return direct(5, 2);
   const oneD = tileTuning.oneD ? stride1xR(info) : null;
-  if (oneD) return direct(oneD.r, 2, oneD.axis);
+  if (oneD) return (m4 ? direct(oneD.r, 4, oneD.axis) : null) ?? direct(oneD.r, 2, oneD.axis);
   if (stride2x4(info)) {
     // y[i] = Σ_{u', a} x[2(i + u') + a − top] · w[2u' + a]: a valid 2×2 conv over the view (oh + 1 rows).
     const geometry: WinogradGeometry = {
