@@ -110,7 +110,11 @@ export interface EvaluationResult {
     readonly counts: { readonly train: number; readonly held_out: number };
   };
   readonly engine: EngineInfo;
-  readonly inception: (SpaceMetrics & { readonly weights: { readonly file: string; readonly sha256: string; readonly verification: string } }) | null;
+  readonly inception: (SpaceMetrics & {
+    readonly weights: { readonly file: string; readonly sha256: string; readonly verification: string };
+    /** where the network ran: a native graph or TF.js ops (features agree to float32 rounding) */
+    readonly network_engine: 'native' | 'tfjs';
+  }) | null;
   readonly inception_skipped?: string;
   readonly unet: SpaceMetrics & {
     readonly model: {
@@ -196,7 +200,7 @@ export async function evaluateRun(opts: EvaluateRunOptions): Promise<EvaluationR
       const feats = (s: SliceArrays): Promise<FeatureMatrix> => inceptionPool3(loaded.net, s);
       const realF = await feats(trainReal);
       const fakeF = await feats(generated);
-      inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256, verification: loaded.verification } };
+      inception = { ...space(realF, fakeF, 'inception-v3-fid:pytorch-fid'), weights: { file: loaded.file, sha256: loaded.sha256, verification: loaded.verification }, network_engine: loaded.net.resolvedEngine };
       inceptionFeatures = { real: realF, fake: fakeF };
     } finally {
       loaded.net.dispose();

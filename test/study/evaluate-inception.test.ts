@@ -40,6 +40,7 @@ test('evaluate: with an Inception weights file (random weights, unverified) the 
   assert.equal(r.inception.protocol.feature_extractor, 'inception-v3-fid:pytorch-fid');
   assert.equal(r.inception.weights.verification, 'unverified');
   assert.equal(r.inception.weights.sha256, sha256(fs.readFileSync(weights)));
+  assert.equal(r.inception.network_engine, 'native', 'wasm with the native module: the network runs as a native graph');
   assert.equal(r.inception_skipped, undefined);
   assert.ok(r.umap.inception);
   assert.equal(r.umap.inception.protocol.dim, 2048);
