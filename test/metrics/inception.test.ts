@@ -242,6 +242,20 @@ test("engines: the native graph (the wasm default) and TF.js ops agree; both mat
   } finally {
     ops.dispose();
   }
+  // forward() on more images than one native run takes (32): run in groups, same features as batches of 11
+  const many = tf.randomUniform([33, 75, 75, 1], -1, 1, 'float32', 30) as tf.Tensor4D;
+  const whole = net.forward(many);
+  const grouped = [0, 11, 22].map((start) => {
+    const part = tf.slice(many, [start, 0, 0, 0], [11, -1, -1, -1]);
+    const f = net.forward(part);
+    const data = f.pool3.dataSync();
+    f.pool3.dispose();
+    part.dispose();
+    return [...data];
+  }).flat();
+  assertClose(whole.pool3.dataSync(), grouped, 1e-5, 'pool3 of 33 images in one forward vs three of 11');
+  whole.pool3.dispose();
+  many.dispose();
   assert.throws(() => new FidInception(detWeights(), { engine: 'native', foldBatchNorm: false }), /needs foldBatchNorm/);
 });
 
