@@ -274,6 +274,8 @@ export class FidInception {
   private readonly fcB: tf.Tensor1D;
   readonly source: string;
   private readonly engine: InceptionEngine;
+  /** batch norm folded into the convs (the native graph needs it) */
+  private readonly folded: boolean;
   /** native graphs by input size 'HxWxC' (built on first use) */
   private readonly graphs = new Map<string, NativeGraph>();
   private disposed = false;
@@ -284,6 +286,7 @@ export class FidInception {
     this.source = source;
     const fold = opts.foldBatchNorm ?? true;
     this.engine = opts.engine ?? 'auto';
+    this.folded = fold;
     if (this.engine === 'native' && !fold) throw new RangeError("FID Inception: engine 'native' needs foldBatchNorm");
     const missing: string[] = [];
     const wrong: string[] = [];
@@ -373,8 +376,7 @@ export class FidInception {
   /** The engine forward passes run on (resolves 'auto'). */
   get resolvedEngine(): 'native' | 'tfjs' {
     if (this.engine !== 'auto') return this.engine;
-    const folded = [...this.units.values()].every((p) => p.bias);
-    return folded && tf.getBackend() === 'wasm' && nativeKernels() ? 'native' : 'tfjs';
+    return this.folded && tf.getBackend() === 'wasm' && nativeKernels() ? 'native' : 'tfjs';
   }
 
   /**

@@ -81,7 +81,7 @@ const minGemmChannels = (): number => ((nativeKernels()?.threads ?? 1) > 1 ? MIN
 const MIN_GEMM_REDUCTION = 128;
 
 /** True when the GEMM forward conv beats XNNPACK on `info` (output channels and reduction length). */
-export function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
+function gemmForward(info: tf.backend_util.Conv2DInfo): boolean {
   return info.outChannels >= minGemmChannels() && info.filterHeight * info.filterWidth * info.inChannels >= MIN_GEMM_REDUCTION;
 }
 
@@ -103,7 +103,7 @@ export function splitRange(n: number, parts: number, t: number): [number, number
 }
 
 /** Threads a pass of `macs` multiply-adds over n images is split over. */
-export function partsFor(nk: NativeKernels, n: number, macs: number): number {
+function partsFor(nk: NativeKernels, n: number, macs: number): number {
   return macs >= MIN_PARALLEL_MACS ? Math.min(nk.threads, n) : 1;
 }
 
@@ -125,28 +125,27 @@ type ConvPass = Extract<Pass, 'conv_forward' | 'conv_backprop_filter' | 'conv_ba
 
 /**
  * Runs `pass` on operands already in the module (byte offsets a, b → out), split by images over the module's
- * threads, and returns where the result is: the filter gradient gets one partial dw per thread, summed by the
- * module's column-sum. Forward passes may write y as a channel slice (ldy floats between pixels). Allocates its
- * geometry and scratch from the bump allocator (no reset).
+ * threads: the filter gradient gets one partial dw per thread, summed into out by the module's column-sum.
+ * Forward passes may write y as a channel slice (ldy floats between pixels). Allocates its geometry and scratch
+ * from the bump allocator (no reset).
  */
 export function convPassAt(
   nk: NativeKernels, pass: ConvPass, info: tf.backend_util.Conv2DInfo,
   aAt: number, bAt: number, outAt: number, epilogue?: Epilogue, ldy = 0,
-): number {
+): void {
   const n = info.batchSize;
   const macs = n * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const parts = partsFor(nk, n, macs);
   const partials = pass === 'conv_backprop_filter' ? parts : 1;
-  const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
-  const partAt = partials > 1 ? nk.alloc(partials * size) : outAt;
+  const dwSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const partAt = partials > 1 ? nk.alloc(partials * dwSize) : outAt;
   const jobs = Array.from({ length: parts }, (_, t): Job => {
     const geomAt = putInts(nk, geometry(info, ...splitRange(n, parts, t), epilogue, ldy));
     const scratchAt = nk.alloc(nk.exports.conv_scratch(geomAt));
-    return { pass, args: [geomAt, aAt, bAt, partAt + 4 * size * (partials > 1 ? t : 0), scratchAt] };
+    return { pass, args: [geomAt, aAt, bAt, partAt + 4 * dwSize * (partials > 1 ? t : 0), scratchAt] };
   });
   nk.parallel(jobs);
-  if (partials > 1) nk.exports.sum_rows(partAt, partials, size, outAt, nk.alloc(size));
-  return outAt;
+  if (partials > 1) nk.exports.sum_rows(partAt, partials, dwSize, outAt, nk.alloc(dwSize));
 }
 
 /**

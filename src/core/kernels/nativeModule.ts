@@ -66,9 +66,9 @@ interface Exports {
   readonly sum_rows: (x: number, rows: number, cols: number, out: number, part: number) => void;
   readonly act_tanh: (x: number, n: number, y: number) => void;
   readonly act_tanh_grad: (dy: number, x: number, n: number, dx: number) => void;
+  readonly pool2d: (geom: number, x: number, y: number, r0: number, r1: number) => void;
   readonly norm_forward: (x: number, groups: number, per: number, c: number, gamma: number, beta: number, eps: number,
     y: number, mean: number, variance: number, scratch: number) => void;
-  readonly pool2d: (geom: number, x: number, y: number, r0: number, r1: number) => void;
   readonly norm_backward: (dy: number, x: number, groups: number, per: number, c: number, gamma: number, mean: number,
     variance: number, eps: number, dx: number, dgamma: number, dbeta: number, scratch: number) => void;
   readonly __heap_base: { readonly value: number };
