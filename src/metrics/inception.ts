@@ -31,7 +31,7 @@ import { DataError } from '../core/errors.js';
 import { tf } from '../core/engine.js';
 import { decodeSafetensors, type NamedTensor } from '../core/safetensors.js';
 import { sha256 } from '../core/hash.js';
-import { type ConvWeights, type GraphTensor, NativeGraph } from '../core/kernels/nativeGraph.js';
+import { type ConvWeights, type GraphTensor, NativeGraph, ResidentConv } from '../core/kernels/nativeGraph.js';
 import { nativeKernels } from '../core/kernels/nativeModule.js';
 import { featureMatrix, type FeatureMatrix } from './stats.js';
 import { decodeTorchStateDict } from './torch-pickle.js';
@@ -278,6 +278,8 @@ export class FidInception {
   private readonly folded: boolean;
   /** native graphs by input size 'HxWxC' (built on first use) */
   private readonly graphs = new Map<string, NativeGraph>();
+  /** the units' weights in the native module, by unit name (+ ':gray'), shared by the graphs */
+  private readonly resident = new Map<string, ResidentConv>();
   private disposed = false;
 
   /** Builds the network from a PyTorch-named state dict (extra keys such as num_batches_tracked are ignored). */
@@ -415,9 +417,31 @@ export class FidInception {
   }
 
   /**
-   * The native graph for inputs of h × w × c. With c = 1 the first conv's filter is summed over its three input
-   * channels (in float64), which is the conv of the gray image replicated to RGB, at a third of the work.
+   * A unit's folded weights as arrays. `gray`: the filter summed over its three input channels (in float64), which
+   * convolves a gray image as its replication to RGB would be, at a third of the work (the first conv of a graph
+   * over 1-channel input).
    */
+  private convWeights(name: string, gray: boolean): ConvWeights {
+    const p = this.unit(name);
+    const { kh, kw, cin, cout, stride, pad } = p.u;
+    let filter = p.filter.dataSync() as Float32Array; // [KH, KW, Ci, Co]
+    let ci = cin;
+    if (gray) {
+      const summed = new Float32Array(kh * kw * cout);
+      for (let t = 0; t < kh * kw; t++) {
+        for (let o = 0; o < cout; o++) {
+          let sum = 0;
+          for (let i = 0; i < cin; i++) sum += filter[(t * cin + i) * cout + o]!;
+          summed[t * cout + o] = sum;
+        }
+      }
+      filter = summed;
+      ci = 1;
+    }
+    return { filter, shape: [kh, kw, ci, cout], bias: p.bias!.dataSync() as Float32Array, relu: true, stride, pad };
+  }
+
+  /** The native graph for inputs of h × w × c (c = 1: gray, see convWeights). */
   private graphFor(h: number, w: number, c: number): NativeGraph {
     const key = `${h}x${w}x${c}`;
     const cached = this.graphs.get(key);
@@ -425,28 +449,19 @@ export class FidInception {
     const nk = nativeKernels();
     if (!nk) throw new Error("FID Inception: engine 'native' needs medsyn's native module (src/core/kernels/native/*.wasm)");
     const graph = new NativeGraph(nk);
-    const weights = (name: string): ConvWeights => {
-      const p = this.unit(name);
-      const { kh, kw, cin, cout, stride, pad } = p.u;
-      let filter = p.filter.dataSync() as Float32Array; // [KH, KW, 3, Co] for the first conv
-      let ci = cin;
-      if (name === 'Conv2d_1a_3x3' && c === 1) {
-        const gray = new Float32Array(kh * kw * cout);
-        for (let t = 0; t < kh * kw; t++) {
-          for (let o = 0; o < cout; o++) {
-            let sum = 0;
-            for (let i = 0; i < cin; i++) sum += filter[(t * cin + i) * cout + o]!;
-            gray[t * cout + o] = sum;
-          }
-        }
-        filter = gray;
-        ci = 1;
+    // each unit's weights go into the module once, shared by the graphs of every input size
+    const resident = (name: string, gray: boolean): ResidentConv => {
+      const key = gray ? `${name}:gray` : name;
+      let conv = this.resident.get(key);
+      if (!conv) {
+        conv = new ResidentConv(nk, this.convWeights(name, gray));
+        this.resident.set(key, conv);
       }
-      return { filter, shape: [kh, kw, ci, cout], bias: p.bias!.dataSync() as Float32Array, relu: true, stride, pad };
+      return conv;
     };
     try {
       const ops: InceptionOps<GraphTensor> = {
-        conv: (name, x) => graph.conv(x, weights(name)),
+        conv: (name, x) => graph.conv(x, resident(name, name === 'Conv2d_1a_3x3' && c === 1)),
         maxPool: (x, stride, pad) => graph.pool(x, { mode: 'max', size: 3, stride, pad }),
         avgPool: (x) => graph.pool(x, { mode: 'avg', size: 3, stride: 1, pad: 'same' }),
         concat: (parts) => graph.concat(parts),
@@ -473,6 +488,8 @@ export class FidInception {
     this.fcB.dispose();
     for (const graph of this.graphs.values()) graph.dispose();
     this.graphs.clear();
+    for (const conv of this.resident.values()) conv.release();
+    this.resident.clear();
   }
 }
 

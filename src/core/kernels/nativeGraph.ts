@@ -44,16 +44,40 @@ export interface PoolSpec {
   readonly pad: 'same' | 'valid';
 }
 
-/** A conv's weights in the module (the arrays given to `conv` are not kept). */
-interface ResidentConv {
+/**
+ * A conv's weights copied into the module's resident memory (the arrays are not kept), with the Winograd-transformed
+ * filters graphs make from them; graphs over different input sizes can share one. `release()` frees it all.
+ */
+export class ResidentConv {
   readonly shape: ConvWeights['shape'];
   readonly relu: boolean;
   readonly stride: number;
   readonly pad: ConvWeights['pad'];
   readonly wAt: number;
   readonly biasAt: number;
-  /** Winograd-transformed filters by FilterView, resident once made. */
-  readonly transformed: Map<string, number>;
+  /** Winograd-transformed filters by FilterView, resident once made (NativeGraph.transformed). */
+  readonly transformed = new Map<string, number>();
+  private released = false;
+
+  constructor(readonly nk: NativeKernels, weights: ConvWeights) {
+    const [kh, kw, ci, co] = weights.shape;
+    if (weights.filter.length !== kh * kw * ci * co || (weights.bias && weights.bias.length !== co)) {
+      throw new RangeError(`native graph: weights do not match the filter shape [${weights.shape.join(', ')}]`);
+    }
+    ({ shape: this.shape, relu: this.relu, stride: this.stride, pad: this.pad } = weights);
+    this.wAt = nk.reserve(weights.filter.length);
+    nk.f32(this.wAt, weights.filter.length).set(weights.filter);
+    this.biasAt = weights.bias ? nk.reserve(co) : 0;
+    if (weights.bias) nk.f32(this.biasAt, co).set(weights.bias);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.nk.release(this.wAt);
+    if (this.biasAt) this.nk.release(this.biasAt);
+    for (const uAt of this.transformed.values()) this.nk.release(uAt);
+  }
 }
 
 type Op =
@@ -106,7 +130,8 @@ export class NativeGraph {
   private readonly tensors: TensorRecord[] = [];
   private readonly buffers: BufferRecord[] = [];
   private readonly ops: Op[] = [];
-  private readonly convs: ResidentConv[] = [];
+  /** Weights this graph copied in (conv() given arrays): released by dispose(). */
+  private readonly owned: ResidentConv[] = [];
   private readonly outputs: number[] = [];
   private inputId = -1;
   private readonly plans = new Map<number, Plan>();
@@ -122,26 +147,23 @@ export class NativeGraph {
     return t;
   }
 
-  /** conv(x, filter) (+ bias, ReLU); the weights are copied into the module now and stay until dispose(). */
-  conv(x: GraphTensor, weights: ConvWeights): GraphTensor {
+  /**
+   * conv(x, filter) (+ bias, ReLU). Weights given as arrays are copied into the module now and stay until dispose();
+   * a ResidentConv is shared (its owner releases it, after the graphs that use it are done).
+   */
+  conv(x: GraphTensor, weights: ConvWeights | ResidentConv): GraphTensor {
     const [kh, kw, ci, co] = weights.shape;
     if (ci !== x.c) throw new RangeError(`native graph: conv over ${x.c} channels with a filter for ${ci}`);
-    if (weights.filter.length !== kh * kw * ci * co || (weights.bias && weights.bias.length !== co)) {
-      throw new RangeError(`native graph: weights do not match the filter shape [${weights.shape.join(', ')}]`);
-    }
     const info = this.convInfo(x, weights, 1);
     if (info.outHeight < 1 || info.outWidth < 1) throw new RangeError(`native graph: a ${kh}×${kw} conv does not fit ${x.h}×${x.w}`);
-    const nk = this.nk;
-    const wAt = nk.reserve(weights.filter.length);
-    nk.f32(wAt, weights.filter.length).set(weights.filter);
-    let biasAt = 0;
-    if (weights.bias) {
-      biasAt = nk.reserve(co);
-      nk.f32(biasAt, co).set(weights.bias);
+    let conv: ResidentConv;
+    if (weights instanceof ResidentConv) {
+      if (weights.nk !== this.nk) throw new Error('native graph: weights resident in another module');
+      conv = weights;
+    } else {
+      conv = new ResidentConv(this.nk, weights);
+      this.owned.push(conv);
     }
-    const { shape, relu, stride, pad } = weights;
-    const conv: ResidentConv = { shape, relu, stride, pad, wAt, biasAt, transformed: new Map() };
-    this.convs.push(conv);
     const y = this.tensor(info.outHeight, info.outWidth, co, this.ops.length, true);
     this.read(x);
     this.ops.push({ kind: 'conv', x: x.id, y: y.id, conv });
@@ -238,15 +260,11 @@ export class NativeGraph {
     return [...this.planFor(n).how];
   }
 
-  /** Frees the module memory the weights (and transformed filters) hold. */
+  /** Frees the module memory of the weights this graph copied in (and their transformed filters). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const conv of this.convs) {
-      this.nk.release(conv.wAt);
-      if (conv.biasAt) this.nk.release(conv.biasAt);
-      for (const uAt of conv.transformed.values()) this.nk.release(uAt);
-    }
+    for (const conv of this.owned) conv.release();
   }
 
   /** A new tensor with its own buffer, first written by op `producer` (−1: before the first op). */
